@@ -1,0 +1,170 @@
+"""What the model fills: a compact schema whose items are written in the article's words.
+
+The model never writes offsets, quotes or sentence numbers. Each item's ``what``
+is copied from the article, and ``locate`` finds the supporting sentence. The
+validators reject an item whose words are not in the article (or chunk) and a
+party reference that names no declared party, so instructor re-asks with the
+error. Validation takes a ``context`` with ``sentences`` (the sentences in scope).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .locate import Match, locate
+from .schema import MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
+from .sentences import Sentence
+
+MAX_TEXT = 300
+MAX_NAME = 120
+
+
+def _text(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"must be at most {MAX_TEXT} characters; use a few words")
+    return value
+
+
+def _optional_name(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_NAME:
+        raise ValueError(f"must be at most {MAX_NAME} characters: use the party's name")
+    return value
+
+
+def clip_summary(text: str) -> str:
+    """At most three sentences and MAX_SUMMARY characters, cut at a word."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    if len(sentences) > 1 and not re.search(r"[.!?][\"'\u201d\u2019)]?$", sentences[-1]):
+        sentences = sentences[:-1]  # drop a sentence cut off by the decoder
+    text = " ".join(sentences[:3])
+    if len(text) <= MAX_SUMMARY:
+        return text
+    cut = text[: MAX_SUMMARY - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "\u2026"
+
+
+class XParty(_Item):
+    name: str
+    kind: PartyKind
+    aliases: list[str] = Field(max_length=6)
+
+    _name = field_validator("name")(_name)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        cleaned = (" ".join(a.split()) for a in value)
+        return [a for a in cleaned if a and len(a) <= MAX_NAME]
+
+
+class XDemand(_Item):
+    by: str
+    to: str | None
+    what: str
+
+    _what = field_validator("what")(_text)
+    _to = field_validator("to")(_optional_name)
+
+
+class XConcession(_Item):
+    by: str
+    to: str | None
+    what: str
+    status: ConcessionStatus
+
+    _what = field_validator("what")(_text)
+    _to = field_validator("to")(_optional_name)
+
+
+class XIssue(_Item):
+    what: str
+    among: list[str] = Field(max_length=4)
+
+    _what = field_validator("what")(_text)
+
+
+class Extraction(_Item):
+    """The model's answer for one article or chunk."""
+
+    parties: list[XParty] = Field(max_length=6)
+    demands: list[XDemand] = Field(max_length=8)
+    concessions: list[XConcession] = Field(max_length=8)
+    open_issues: list[XIssue] = Field(max_length=6)
+    summary: str
+
+    @field_validator("summary")
+    @classmethod
+    def _summary(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return clip_summary(value)
+
+    @model_validator(mode="after")
+    def _check(self, info: ValidationInfo) -> Extraction:
+        context: dict[str, Any] = info.context or {}
+        sentences: Sequence[Sentence] | None = context.get("sentences")
+        problems: list[str] = []
+        names = self._name_index()
+        for path, what, refs in self._items():
+            if sentences is not None and locate(what, sentences) is None:
+                problems.append(
+                    f"{path}.what {what!r} is not in the article: copy the article's own words "
+                    "from the sentence that states it"
+                )
+            for ref in refs:
+                if normalize_name(ref) not in names:
+                    declared = ", ".join(p.name for p in self.parties) or "none"
+                    problems.append(
+                        f"{path} names {ref!r}, which is not in parties (declared: {declared}); "
+                        "add it to parties or use a declared name"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _name_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for party in self.parties:
+            for alias in [party.name, *party.aliases]:
+                index.setdefault(normalize_name(alias), party.name)
+        return index
+
+    def canonical(self, ref: str) -> str:
+        """The declared party name that ``ref`` (a name or alias) refers to."""
+        return self._name_index()[normalize_name(ref)]
+
+    def _items(self) -> list[tuple[str, str, list[str]]]:
+        rows: list[tuple[str, str, list[str]]] = []
+        for i, d in enumerate(self.demands):
+            rows.append((f"demands[{i}]", d.what, [d.by] + ([d.to] if d.to else [])))
+        for i, c in enumerate(self.concessions):
+            rows.append((f"concessions[{i}]", c.what, [c.by] + ([c.to] if c.to else [])))
+        for i, o in enumerate(self.open_issues):
+            rows.append((f"open_issues[{i}]", o.what, list(o.among)))
+        return rows
+
+
+def support(what: str, sentences: Sequence[Sentence]) -> Match:
+    """The supporting sentence of a validated item (validation guarantees one exists)."""
+    match = locate(what, sentences)
+    if match is None:
+        raise ValueError(f"no supporting sentence for {what!r}")
+    return match

