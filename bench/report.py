@@ -62,9 +62,7 @@ def targets(summary: dict[str, Any]) -> list[str]:
     if a and b and a.get("score") and b.get("score"):
         fa = a["score"]["metrics"]["headline"]
         fb = b["score"]["metrics"]["headline"]
-        lines.append(
-            f"| F1 ≥ the naive baseline's | {fa:.3f} vs {fb:.3f} | {_mark(fa >= fb)} |"
-        )
+        lines.append(f"| F1 ≥ the naive baseline's | {fa:.3f} vs {fb:.3f} | {_mark(fa >= fb)} |")
     return lines
 
 
@@ -86,7 +84,8 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
         "## Per configuration",
         "",
         "| | articles | failed | median wall (s) | total wall (s) | in model (s) | "
-        "in pipeline (s) | prompt tokens | completion tokens | peak RSS (MB) | headline F1 [95% CI] |",
+        "in pipeline (s) | prompt tokens | completion tokens | peak RSS (MB) | "
+        "headline F1 [95% CI] |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in "abc":

@@ -37,9 +37,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+IDS: list[str] | None = None  # --ids
+
+
 def articles(gold_dir: Path, limit: int | None) -> list[tuple[str, str]]:
-    ids = sorted(p.stem for p in gold_dir.glob("*.yaml"))[:limit]
-    return [(i, (gold_dir / f"{i}.txt").read_text(encoding="utf-8")) for i in ids]
+    ids = IDS or sorted(p.stem for p in gold_dir.glob("*.yaml"))
+    return [(i, (gold_dir / f"{i}.txt").read_text(encoding="utf-8")) for i in ids[:limit]]
 
 
 # -- workers (one process each) -------------------------------------------------------
@@ -164,6 +167,7 @@ def work_floor(pipeline_rows: Path, out: Path) -> None:
 def run_worker(kind: str, args: argparse.Namespace, extra: list[str]) -> None:
     cmd = [sys.executable, __file__, "--worker", kind, "--gold", str(args.gold)]
     cmd += ["--out", str(args.out)] + (["--limit", str(args.limit)] if args.limit else [])
+    cmd += ["--ids", args.ids] if args.ids else []
     subprocess.run(cmd + extra, check=True)
 
 
@@ -210,7 +214,9 @@ def _loose(data: dict[str, Any]) -> Any:
     return NegotiationSummary.model_construct(
         summary=data["summary"],
         parties=[Party.model_construct(**p) for p in data["parties"]],
-        demands=[Demand.model_construct(**(d | {"evidence": ev(d["evidence"])})) for d in data["demands"]],
+        demands=[
+            Demand.model_construct(**(d | {"evidence": ev(d["evidence"])})) for d in data["demands"]
+        ],
         concessions=[
             Concession.model_construct(**(c | {"evidence": ev(c["evidence"])}))
             for c in data["concessions"]
@@ -249,8 +255,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
     parser.add_argument("--configs", default="a,b,c", help="which of a,b,c to run")
     parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
+    parser.add_argument("--ids", help="comma-separated gold ids (default: every gold article)")
     parser.add_argument("--worker", choices=["a", "b", "c"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global IDS
+    IDS = args.ids.split(",") if args.ids else None
     args.out.mkdir(parents=True, exist_ok=True)
     files = {k: args.out / f"{k}.jsonl" for k in "abc"}
     if args.worker == "a":
@@ -295,10 +304,25 @@ def report(rows: dict[str, list[dict[str, Any]]], gold: Path, seconds: float) ->
         "table": table,
         "per_article": {k: {r["id"]: r["wall_seconds"] for r in v} for k, v in rows.items()},
         "rows": {
-            k: [{x: r.get(x) for x in ("id", "status", "wall_seconds", "model_seconds",
-                                       "prompt_tokens", "completion_tokens",
-                                       "evaluated_prompt_tokens", "drafted", "accepted",
-                                       "peak_rss_mb", "error")} for r in v]
+            k: [
+                {
+                    x: r.get(x)
+                    for x in (
+                        "id",
+                        "status",
+                        "wall_seconds",
+                        "model_seconds",
+                        "prompt_tokens",
+                        "completion_tokens",
+                        "evaluated_prompt_tokens",
+                        "drafted",
+                        "accepted",
+                        "peak_rss_mb",
+                        "error",
+                    )
+                }
+                for r in v
+            ]
             for k, v in rows.items()
         },
         "machine": machine(),

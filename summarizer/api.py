@@ -6,7 +6,7 @@ from .backends import make_backend
 from .cache import Cache
 from .pipeline import Options, Summarizer
 from .schema import NegotiationSummary
-from .text_input import make_article
+from .text_input import Article, make_article
 from .transport import RetryPolicy
 
 
@@ -35,6 +35,27 @@ def build_summarizer(
     return Summarizer(backend, opts, cache=cache)
 
 
+def _prepare(
+    text: str,
+    *,
+    model: str | None,
+    title: str | None,
+    api_base: str | None,
+    api_key: str | None,
+    timeout: float,
+    max_reasks: int,
+    transport_attempts: int,
+    max_chars: int | None,
+    cache: Cache | None,
+) -> tuple[Summarizer, Article]:
+    article = make_article(text, title=title, max_chars=max_chars)
+    options = Options(max_reasks=max_reasks, transport_attempts=transport_attempts)
+    summarizer = build_summarizer(
+        model, api_base=api_base, api_key=api_key, timeout=timeout, options=options, cache=cache
+    )
+    return summarizer, article
+
+
 def summarize(
     text: str,
     *,
@@ -43,7 +64,7 @@ def summarize(
     api_base: str | None = None,
     api_key: str | None = None,
     timeout: float = 120.0,
-    max_reasks: int = 2,
+    max_reasks: int = 1,
     transport_attempts: int = 6,
     max_chars: int | None = None,
     cache: Cache | None = None,
@@ -56,10 +77,17 @@ def summarize(
     validation re-asks; ``transport_attempts`` bounds tries per call on timeouts,
     429s, 5xx and dropped connections. Raises ``SummarizerError`` subclasses.
     """
-    article = make_article(text, title=title, max_chars=max_chars)
-    options = Options(max_reasks=max_reasks, transport_attempts=transport_attempts)
-    summarizer = build_summarizer(
-        model, api_base=api_base, api_key=api_key, timeout=timeout, options=options, cache=cache
+    summarizer, article = _prepare(
+        text,
+        model=model,
+        title=title,
+        api_base=api_base,
+        api_key=api_key,
+        timeout=timeout,
+        max_reasks=max_reasks,
+        transport_attempts=transport_attempts,
+        max_chars=max_chars,
+        cache=cache,
     )
     return summarizer.summarize(article)
 
@@ -72,15 +100,22 @@ async def asummarize(
     api_base: str | None = None,
     api_key: str | None = None,
     timeout: float = 120.0,
-    max_reasks: int = 2,
+    max_reasks: int = 1,
     transport_attempts: int = 6,
     max_chars: int | None = None,
     cache: Cache | None = None,
 ) -> NegotiationSummary:
     """The async form of :func:`summarize` (works inside a running event loop)."""
-    article = make_article(text, title=title, max_chars=max_chars)
-    options = Options(max_reasks=max_reasks, transport_attempts=transport_attempts)
-    summarizer = build_summarizer(
-        model, api_base=api_base, api_key=api_key, timeout=timeout, options=options, cache=cache
+    summarizer, article = _prepare(
+        text,
+        model=model,
+        title=title,
+        api_base=api_base,
+        api_key=api_key,
+        timeout=timeout,
+        max_reasks=max_reasks,
+        transport_attempts=transport_attempts,
+        max_chars=max_chars,
+        cache=cache,
     )
     return await summarizer.asummarize(article)

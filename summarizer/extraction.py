@@ -9,11 +9,20 @@ error. Validation takes a ``context`` with ``sentences`` (the sentences in scope
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .locate import Match, locate
 from .schema import MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
@@ -30,6 +39,35 @@ def _text(value: str) -> str:
     if len(value) > MAX_TEXT:
         raise ValueError(f"must be at most {MAX_TEXT} characters; use a few words")
     return value
+
+
+_PLACEHOLDERS = frozenset(
+    {
+        "-",
+        "none",
+        "n/a",
+        "na",
+        "null",
+        "nil",
+        "nothing",
+        "unknown",
+        "unspecified",
+        "not mentioned",
+        "not applicable",
+        "no demands",
+        "no concessions",
+        "no open issues",
+    }
+)
+
+
+def _placeholder(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    what = item.get("what")
+    if not isinstance(what, str):
+        return False
+    return what.strip().strip(".").casefold() in _PLACEHOLDERS
 
 
 def _optional_name(value: str | None) -> str | None:
@@ -110,6 +148,18 @@ class Extraction(_Item):
     open_issues: list[XIssue] = Field(max_length=6)
     summary: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_placeholders(cls, data: Any) -> Any:
+        """Items like {"what": "none"} are how a small model says "nothing": drop them."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("demands", "concessions", "open_issues"):
+                items = data.get(key)
+                if isinstance(items, list):
+                    data[key] = [i for i in items if not _placeholder(i)]
+        return data
+
     @field_validator("summary")
     @classmethod
     def _summary(cls, value: str) -> str:
@@ -168,3 +218,53 @@ def support(what: str, sentences: Sequence[Sentence]) -> Match:
     if match is None:
         raise ValueError(f"no supporting sentence for {what!r}")
     return match
+
+
+def salvage(text: str | None, sentences: Sequence[Sentence]) -> tuple[Extraction, int] | None:
+    """The valid part of a final answer that failed validation, and how many items it drops.
+
+    Used when the re-ask budget is spent: items whose words are not in the article,
+    or that name an undeclared party, are dropped; everything else is kept. Returns
+    None when nothing valid is left to keep (bad JSON, bad parties, bad summary).
+    """
+    try:
+        data = json.loads(text or "")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("parties"), list):
+        return None
+    names: set[str] = set()
+    for party in data["parties"]:
+        if isinstance(party, dict):
+            for alias in [party.get("name"), *(party.get("aliases") or [])]:
+                if isinstance(alias, str):
+                    names.add(normalize_name(alias))
+    dropped = 0
+    refs = {"demands": ("by", "to"), "concessions": ("by", "to"), "open_issues": ("among",)}
+    for key, fields in refs.items():
+        kept = []
+        for item in data.get(key) or []:
+            if not isinstance(item, dict) or _placeholder(item):
+                kept.append(item)
+                continue
+            what = item.get("what")
+            grounded = isinstance(what, str) and locate(what, sentences) is not None
+            declared = all(
+                normalize_name(ref) in names
+                for f in fields
+                for ref in _as_list(item.get(f))
+                if isinstance(ref, str) and ref.strip()
+            )
+            if grounded and declared:
+                kept.append(item)
+            else:
+                dropped += 1
+        data[key] = kept
+    try:
+        return Extraction.model_validate(data, context={"sentences": sentences}), dropped
+    except ValidationError:
+        return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -15,7 +15,6 @@ from .cache import Cache
 from .chunking import chunk_sentences
 from .citations import Items, ground
 from .errors import InputError
-from .extraction import Extraction
 from .merge import merge_items
 from .prompts import Prompt, load_prompt
 from .schema import NegotiationSummary, RunInfo, SourceInfo
@@ -27,13 +26,16 @@ from .text_input import Article
 class Options:
     """Pipeline settings. The two retry budgets are separate on purpose."""
 
-    max_reasks: int = 2  # validation failures re-asked with the error (instructor)
+    max_reasks: int = 1  # validation failures re-asked with the error (instructor)
     transport_attempts: int = 6  # timeouts/429/5xx/dropped connections (tenacity)
     max_tokens: int = 1536  # per call: a bound on a looping model
     temperature: float = 0.0
     chunk_chars: int | None = None  # None: what the backend's context allows
     overlap_chars: int = 600
     prompt: str = "extract"
+    #: When the re-ask budget is spent, keep the grounded items of the last answer
+    #: and drop the rest (counted in ``run.dropped_items``) instead of failing.
+    salvage: bool = True
 
     def fingerprint(self) -> dict[str, str | int | float | bool | None]:
         """The settings that can change the output (cache key, run metadata)."""
@@ -90,6 +92,7 @@ class Summarizer:
             max_reasks=self.options.max_reasks,
             max_tokens=self.options.max_tokens,
             temperature=self.options.temperature,
+            salvage=self.options.salvage,
         )
 
     def cache_key(self, article: Article) -> str:
@@ -121,6 +124,7 @@ class Summarizer:
                 wall_seconds=round(time.perf_counter() - started, 3),
                 model_seconds=round(meter.model_seconds, 3),
                 chunks=chunks,
+                dropped_items=meter.dropped_items,
                 settings=self.options.fingerprint(),
             ),
         )
@@ -141,28 +145,20 @@ class Summarizer:
         cached = self._cached(article)
         if cached is not None:
             return cached
-        started = time.perf_counter()
-        _, chunks = self._chunks(article)
-        meter = Meter()
-        parts: list[Items] = []
-        for i, chunk in enumerate(chunks, 1):
-            extraction: Extraction = self.backend.extract(
-                self._request(article, chunk, i, len(chunks)), meter
-            )
-            parts.append(ground(extraction, chunk))
+        started, meter, chunks = time.perf_counter(), Meter(), self._chunks(article)[1]
+        parts = [
+            ground(self.backend.extract(self._request(article, c, i, len(chunks)), meter), c)
+            for i, c in enumerate(chunks, 1)
+        ]
         return self._finish(article, merge_items(parts), meter, started, len(chunks))
 
     async def asummarize(self, article: Article) -> NegotiationSummary:
         cached = self._cached(article)
         if cached is not None:
             return cached
-        started = time.perf_counter()
-        _, chunks = self._chunks(article)
-        meter = Meter()
-        parts: list[Items] = []
-        for i, chunk in enumerate(chunks, 1):
-            extraction = await self.backend.aextract(
-                self._request(article, chunk, i, len(chunks)), meter
-            )
-            parts.append(ground(extraction, chunk))
+        started, meter, chunks = time.perf_counter(), Meter(), self._chunks(article)[1]
+        parts = [
+            ground(await self.backend.aextract(self._request(article, c, i, len(chunks)), meter), c)
+            for i, c in enumerate(chunks, 1)
+        ]
         return self._finish(article, merge_items(parts), meter, started, len(chunks))

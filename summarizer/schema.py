@@ -111,6 +111,9 @@ class RunInfo(_Strict):
     wall_seconds: float = Field(default=0.0, ge=0)
     model_seconds: float = Field(default=0.0, ge=0, description="time spent inside the model")
     chunks: int = Field(default=1, ge=1)
+    dropped_items: int = Field(
+        default=0, ge=0, description="ungrounded items dropped after the re-ask budget"
+    )
     cached: bool = False
     settings: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 

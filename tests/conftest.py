@@ -56,7 +56,11 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
 
 @pytest.fixture
 def hosted(server: FaultServer) -> Callable[..., Any]:
-    """Build a Summarizer on the fault server: ``hosted(max_reasks=1, attempts=3, ...)``."""
+    """Build a Summarizer on the fault server: ``hosted(max_reasks=1, attempts=3, ...)``.
+
+    Strict by default (``salvage=False``): a persistent invalid answer fails, so the
+    fault matrix sees every error; salvaging is tested on its own.
+    """
     from summarizer.backends.hosted import HostedBackend
     from summarizer.pipeline import Options, Summarizer
     from summarizer.transport import RetryPolicy
@@ -69,6 +73,7 @@ def hosted(server: FaultServer) -> Callable[..., Any]:
         mode: str = "tools",
         cache: Any = None,
         base_delay: float = 0.01,
+        salvage: bool = False,
         **options: Any,
     ) -> Summarizer:
         backend = HostedBackend(
@@ -79,6 +84,7 @@ def hosted(server: FaultServer) -> Callable[..., Any]:
             concurrency=concurrency,
             retry=RetryPolicy(attempts=attempts, base_delay=base_delay, max_delay=0.05),
         )
-        return Summarizer(backend, Options(transport_attempts=attempts, **options), cache=cache)
+        opts = Options(transport_attempts=attempts, salvage=salvage, **options)
+        return Summarizer(backend, opts, cache=cache)
 
     return build

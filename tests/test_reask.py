@@ -54,8 +54,14 @@ UNGROUNDED = copy.deepcopy(VALID)
 UNGROUNDED["demands"][0]["what"] = "free parking for all retirees"
 
 
-def request(max_reasks: int = 2) -> Request:
-    return Request(messages=MESSAGES, sentences=SENTENCES, max_reasks=max_reasks, max_tokens=512)
+def request(max_reasks: int = 2, salvage: bool = False) -> Request:
+    return Request(
+        messages=MESSAGES,
+        sentences=SENTENCES,
+        max_reasks=max_reasks,
+        max_tokens=512,
+        salvage=salvage,
+    )
 
 
 def run(script: ScriptedCreate, meter: Meter, max_reasks: int = 2) -> Any:
@@ -197,3 +203,20 @@ def test_extraction_error_message_reads_cleanly() -> None:
     error = translate_failure(info.value, meter)
     assert not error.last_error.startswith(":"), error.last_error
     assert ": :" not in str(error)
+
+
+def test_spent_budget_keeps_the_grounded_items_and_counts_the_dropped_ones() -> None:
+    # Every answer names an undeclared party in its items; with salvage on, the
+    # last answer's valid part survives and the dropped items are counted.
+    script = ScriptedCreate(
+        [completion(UNDECLARED_PARTY, prompt_tokens=3, completion_tokens=2)] * 2
+    )
+    meter = Meter()
+    client = instructor.from_litellm(metered(script, meter), mode=instructor.Mode.JSON_SCHEMA)
+    result = run_sync(client, request(max_reasks=1, salvage=True), {}, meter)
+    assert isinstance(result, Extraction)
+    assert len(script.calls) == 2
+    assert meter.dropped_items >= 1
+    assert [p.name for p in result.parties] == ["Acme Corp"]
+    for item in [*result.demands, *result.concessions]:
+        assert result.canonical(item.by) == "Acme Corp"

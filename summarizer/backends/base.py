@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -19,10 +20,12 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from ..errors import ExtractionError, SummarizerError
-from ..extraction import Extraction
+from ..extraction import Extraction, salvage
 from ..redaction import redact
 from ..schema import Usage
 from ..sentences import Sentence
+
+log = logging.getLogger("summarizer")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Meter:
     completion_tokens: int = 0
     calls: int = 0
     model_seconds: float = 0.0
+    dropped_items: int = 0  # ungrounded items dropped after the re-ask budget
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, response: Any, seconds: float) -> None:
@@ -95,6 +99,7 @@ class Request:
     max_reasks: int
     max_tokens: int
     temperature: float = 0.0
+    salvage: bool = True
     response_model: type[Extraction] = Extraction
 
 
@@ -206,19 +211,65 @@ def _call_kwargs(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_sync(client: Any, request: Request, extra: dict[str, Any]) -> BaseModel:
+def _completion_text(completion: Any) -> str | None:
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None)
+    if calls:
+        arguments: str | None = calls[0].function.arguments
+        return arguments
+    content: str | None = getattr(message, "content", None)
+    return content
+
+
+def salvage_failure(exc: BaseException, request: Request, meter: Meter) -> Extraction | None:
+    """After the re-ask budget: keep the valid items of the last answer, drop the rest.
+
+    Only for validation failures (not provider errors, not output cut off at the
+    token limit). The number of dropped items is counted on the meter.
+    """
+    if not request.salvage or "IncompleteOutput" in type(exc).__name__:
+        return None
+    attempts = getattr(exc, "failed_attempts", None) or []
+    for attempt in reversed(attempts):
+        rescued = salvage(_completion_text(attempt.completion), request.sentences)
+        if rescued is not None:
+            extraction, dropped = rescued
+            meter.dropped_items += dropped
+            log.warning("kept the valid part of the last answer; dropped %d item(s)", dropped)
+            return extraction
+    return None
+
+
+def run_sync(
+    client: Any, request: Request, extra: dict[str, Any], meter: Meter | None = None
+) -> BaseModel:
     token = _VALIDATION_CONTEXT.set({"sentences": request.sentences})
     try:
         result: BaseModel = client.chat.completions.create(**_call_kwargs(request, extra))
+    except Exception as exc:
+        rescued = salvage_failure(exc, request, meter or Meter())
+        if rescued is None:
+            raise
+        return rescued
     finally:
         _VALIDATION_CONTEXT.reset(token)
     return result
 
 
-async def run_async(client: Any, request: Request, extra: dict[str, Any]) -> BaseModel:
+async def run_async(
+    client: Any, request: Request, extra: dict[str, Any], meter: Meter | None = None
+) -> BaseModel:
     token = _VALIDATION_CONTEXT.set({"sentences": request.sentences})
     try:
         result: BaseModel = await client.chat.completions.create(**_call_kwargs(request, extra))
+    except Exception as exc:
+        rescued = salvage_failure(exc, request, meter or Meter())
+        if rescued is None:
+            raise
+        return rescued
     finally:
         _VALIDATION_CONTEXT.reset(token)
     return result

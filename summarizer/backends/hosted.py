@@ -111,7 +111,7 @@ class HostedBackend:
 
         client = instructor.from_litellm(self._create(meter), mode=_mode(self.mode))
         try:
-            result = run_sync(client, request, {"model": self.model})
+            result = run_sync(client, request, {"model": self.model}, meter)
         except Exception as exc:
             raise translate_failure(exc, meter) from exc
         assert isinstance(result, Extraction)
@@ -124,7 +124,7 @@ class HostedBackend:
             self._acreate(meter), mode=_mode(self.mode), async_client=True
         )
         try:
-            result = await run_async(client, request, {"model": self.model})
+            result = await run_async(client, request, {"model": self.model}, meter)
         except Exception as exc:
             raise translate_failure(exc, meter) from exc
         assert isinstance(result, Extraction)

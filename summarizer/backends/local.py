@@ -187,7 +187,7 @@ class LocalBackend:
             metered(self._create(llama), meter), mode=instructor.Mode.JSON_SCHEMA
         )
         try:
-            result = run_sync(client, request, {})
+            result = run_sync(client, request, {}, meter)
         except Exception as exc:
             raise translate_failure(exc, meter) from exc
         assert isinstance(result, Extraction)

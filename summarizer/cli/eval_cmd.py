@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from .summarize_cmd import add_model_options, make_summarizer
 
 FIELD_NAMES = ("parties", "demands", "concessions", "open_issues")
 
@@ -63,21 +62,6 @@ def _threshold_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _model_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("model")
-    group.add_argument(
-        "--model",
-        default=os.environ.get("SUMMARIZER_MODEL"),
-        help="'local' (default), 'local:/path/model.gguf' or a litellm model "
-        "(env: SUMMARIZER_MODEL)",
-    )
-    group.add_argument("--api-base", help="base URL of the provider")
-    group.add_argument("--timeout", type=float, default=120.0, help="seconds per call (120)")
-    group.add_argument("--concurrency", type=int, default=8, help="parallel articles (8)")
-    group.add_argument("--max-reasks", type=int, default=2, help="re-asks after invalid output")
-    group.add_argument("--no-cache", action="store_true", help="do not use the summary cache")
-
-
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``eval`` command group."""
     parser = subparsers.add_parser(
@@ -106,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     run.add_argument("dir", type=Path, help="gold folder")
     run.add_argument("--out", type=Path, help="run folder (default: runs/<model>); resumes")
     run.add_argument("--silent", action="store_true", help="no progress bar")
-    _model_options(run)
+    add_model_options(run)
     _scoring_options(run)
     _threshold_options(run)
     run.set_defaults(handler=cmd_run)
@@ -199,23 +183,11 @@ def _slug(text: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..api import build_summarizer
-    from ..cache import default_cache
     from ..evaluation.gold import load_gold_dir
     from ..evaluation.runs import run_eval, score_run_dir
-    from ..pipeline import Options
 
-    if args.concurrency < 1 or args.max_reasks < 0:
-        raise UsageError("--concurrency must be >= 1 and --max-reasks >= 0")
     golds = load_gold_dir(args.dir)  # refuse a broken gold folder before loading a model
-    summarizer = build_summarizer(
-        args.model,
-        api_base=args.api_base,
-        timeout=args.timeout,
-        concurrency=args.concurrency,
-        options=Options(max_reasks=args.max_reasks),
-        cache=None if args.no_cache else default_cache(),
-    )
+    summarizer = make_summarizer(args)
     run_dir = args.out or Path("runs") / _slug(summarizer.backend.name)
     result = run_eval(
         args.dir,

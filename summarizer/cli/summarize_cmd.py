@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..api import build_summarizer
+from .. import api
 from ..batch import BatchItem, Record, run_batch
 from ..cache import default_cache
 from ..errors import UsageError
@@ -33,7 +33,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--concurrency", type=int, default=8, help="parallel articles, hosted models (8)"
     )
-    group.add_argument("--max-reasks", type=int, default=2, help="re-asks after invalid output (2)")
+    group.add_argument("--max-reasks", type=int, default=1, help="re-asks after invalid output (1)")
     group.add_argument(
         "--transport-attempts",
         type=int,
@@ -52,7 +52,7 @@ def make_summarizer(args: argparse.Namespace) -> Summarizer:
     if args.concurrency < 1 or args.max_reasks < 0 or args.transport_attempts < 1:
         raise UsageError("--concurrency and --transport-attempts must be >= 1, --max-reasks >= 0")
     options = Options(max_reasks=args.max_reasks, transport_attempts=args.transport_attempts)
-    return build_summarizer(
+    return api.build_summarizer(
         args.model,
         api_base=args.api_base,
         timeout=args.timeout,

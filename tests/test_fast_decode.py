@@ -1,0 +1,98 @@
+"""Deterministic parts of the local decoder: the repeat guard, the summary cap, drafts.
+
+The decoder itself runs against the real model in test_local_model.py.
+"""
+
+from __future__ import annotations
+
+from summarizer.backends.fast_decode import (
+    NO_REPEAT_NGRAM,
+    SUMMARY_MAX_TOKENS,
+    FastDecoder,
+    _plain,
+    _RepeatGuard,
+)
+from summarizer.extraction import Extraction
+
+
+def feed(guard: _RepeatGuard, pieces: list[tuple[int, str, bool]]) -> None:
+    for token, piece, word in pieces:
+        guard.push(token, piece, word)
+
+
+def what_value(words: list[int]) -> list[tuple[int, str, bool]]:
+    """Token stream for `"what":"w1 w2 ...",` with word tokens 1000+."""
+    stream = [(1, '{"', False), (2, "what", True), (3, '":"', False)]
+    stream += [(w, f"w{w}", True) for w in words]
+    stream += [(4, '",', False)]
+    return stream
+
+
+def test_guard_bans_the_word_that_would_repeat_an_earlier_what_value() -> None:
+    guard = _RepeatGuard()
+    feed(guard, what_value([101, 102, 103, 104]))
+    # A second "what" value starts with the same three words: the fourth is banned.
+    feed(guard, [(1, '{"', False), (2, "what", True), (3, '":"', False)])
+    feed(guard, [(101, "w101", True), (102, "w102", True)])
+    assert guard.banned() == set()  # only 2 words so far: no (n-1)-gram yet
+    feed(guard, [(103, "w103", True)])
+    assert guard.banned() == {104}
+    assert NO_REPEAT_NGRAM == 4
+
+
+def test_guard_is_silent_outside_what_values() -> None:
+    guard = _RepeatGuard()
+    feed(guard, what_value([101, 102, 103, 104]))
+    # The same words in a party name or the summary are not banned.
+    feed(guard, [(5, '"name":"', False), (101, "w101", True), (102, "w102", True)])
+    feed(guard, [(103, "w103", True)])
+    assert guard.banned() == set()
+
+
+def test_summary_is_closed_after_two_sentences() -> None:
+    guard = _RepeatGuard()
+    feed(guard, [(6, '"summary":"', False), (7, "Talks", True), (8, " resumed", True)])
+    assert not guard.must_close()
+    feed(guard, [(9, ".", False), (10, " Tariffs", True), (11, " fell", True)])
+    assert not guard.must_close()
+    feed(guard, [(9, ".", False)])
+    assert guard.must_close()
+    feed(guard, [(12, '"}', False)])
+    assert not guard.must_close()
+
+
+def test_summary_is_closed_at_the_token_cap_without_a_full_stop() -> None:
+    guard = _RepeatGuard()
+    feed(guard, [(6, '"summary":"', False)])
+    for i in range(SUMMARY_MAX_TOKENS - 1):
+        guard.push(100 + i, " word", True)
+    assert not guard.must_close()
+    guard.push(99, " word", True)
+    assert guard.must_close()
+
+
+def test_plain_strips_byte_level_space_markers() -> None:
+    assert _plain("\u0120tariffs") == "tariffs"
+    assert _plain("\u010a") == ""
+
+
+def test_prompt_lookup_drafts_what_followed_the_last_ngram() -> None:
+    decoder = FastDecoder.__new__(FastDecoder)
+    history = [5, 6, 7, 8, 9, 10, 11, 5, 6, 7]
+    assert decoder._propose(history, budget=3) == [8, 9, 10]
+    assert decoder._propose([1, 2, 3, 4], budget=5) == []  # nothing repeats
+    assert decoder._propose(history, budget=0) == []
+
+
+def test_placeholder_items_are_dropped_not_reasked() -> None:
+    extraction = Extraction.model_validate(
+        {
+            "parties": [{"name": "Acme", "kind": "company", "aliases": []}],
+            "demands": [{"by": "Acme", "to": None, "what": "None."}],
+            "concessions": [],
+            "open_issues": [{"what": "n/a", "among": []}],
+            "summary": "Nothing was agreed.",
+        }
+    )
+    assert extraction.demands == []
+    assert extraction.open_issues == []
