@@ -248,7 +248,11 @@ def salvage(text: str | None, sentences: Sequence[Sentence]) -> tuple[Extraction
                 kept.append(item)
                 continue
             what = item.get("what")
-            grounded = isinstance(what, str) and locate(what, sentences) is not None
+            grounded = (
+                isinstance(what, str)
+                and 0 < len(what.strip()) <= MAX_TEXT
+                and locate(what, sentences) is not None
+            )
             declared = all(
                 normalize_name(ref) in names
                 for f in fields

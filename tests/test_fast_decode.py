@@ -96,3 +96,41 @@ def test_placeholder_items_are_dropped_not_reasked() -> None:
     )
     assert extraction.demands == []
     assert extraction.open_issues == []
+
+
+def test_a_long_what_value_is_closed_at_its_cap() -> None:
+    from summarizer.backends.fast_decode import WHAT_MAX_TOKENS
+
+    guard = _RepeatGuard()
+    feed(guard, [(1, '{"', False), (2, "what", True), (3, '":"', False)])
+    for i in range(WHAT_MAX_TOKENS - 1):
+        guard.push(200 + i, " word", True)
+    assert not guard.must_close()
+    guard.push(199, " word", True)
+    assert guard.must_close()
+    guard.push(4, '",', False)
+    assert not guard.must_close()
+
+
+def test_salvage_drops_over_long_items_too() -> None:
+    from summarizer.extraction import MAX_TEXT, salvage
+    from summarizer.sentences import split_sentences
+
+    text = "Acme offered a raise. The union wants more."
+    answer = {
+        "parties": [{"name": "Acme", "kind": "company", "aliases": []}],
+        "demands": [],
+        "concessions": [
+            {"by": "Acme", "to": None, "what": "offered a raise", "status": "offered"},
+            {"by": "Acme", "to": None, "what": "raise " * (MAX_TEXT // 5), "status": "offered"},
+        ],
+        "open_issues": [],
+        "summary": "Acme offered a raise.",
+    }
+    import json
+
+    rescued = salvage(json.dumps(answer), split_sentences(text))
+    assert rescued is not None
+    extraction, dropped = rescued
+    assert dropped == 1
+    assert [c.what for c in extraction.concessions] == ["offered a raise"]

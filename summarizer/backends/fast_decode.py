@@ -15,7 +15,8 @@ Three measured costs of llama-cpp-python's stock path are removed here:
 * **Loops.** Greedy decoding of a 1.5B model repeats list items. Inside a "what"
   value, a word token may not complete a 4-gram of words that an earlier "what"
   value contains, so a repeated item diverges or the list ends.
-* **Runaway summaries.** The summary string is closed after two sentences.
+* **Runaway strings.** The summary is closed after two sentences, and a "what"
+  value after 40 tokens.
 * **Re-reading the prefix.** The KV cache of the longest common prefix with the
   previous call (the fixed system prompt, or the whole conversation on a re-ask)
   is kept, as llama-cpp-python's ``generate`` does.
@@ -46,6 +47,10 @@ _WHAT_OPEN = '"what":"'
 _SUMMARY_OPEN = '"summary":"'
 SUMMARY_SENTENCES = 2
 SUMMARY_MAX_TOKENS = 90
+#: A "what" value is closed after this many tokens (~200 characters, under the
+#: schema's 300): copying whole sentences otherwise ran a fact sheet's answer
+#: past max_tokens, and over-long values failed validation.
+WHAT_MAX_TOKENS = 40
 
 
 @dataclass
@@ -122,6 +127,7 @@ class _RepeatGuard:
         self.summary: int | None = None  # tokens written into the summary so far
         self.sentences = 0
         self.inside = False
+        self.what_tokens = 0
         self.current: list[int] = []  # word tokens of the "what" value being written
         self.seen: dict[tuple[int, ...], set[int]] = {}  # (n-1)-gram -> next words
 
@@ -131,7 +137,9 @@ class _RepeatGuard:
         return self.seen.get(tuple(self.current[-(NO_REPEAT_NGRAM - 1) :]), set())
 
     def must_close(self) -> bool:
-        """True when the summary string has had its sentences and must end now."""
+        """True when the summary or a "what" value is long enough and must end now."""
+        if self.inside and self.what_tokens >= WHAT_MAX_TOKENS:
+            return True
         if self.summary is None:
             return False
         return self.sentences >= SUMMARY_SENTENCES or self.summary >= SUMMARY_MAX_TOKENS
@@ -145,6 +153,7 @@ class _RepeatGuard:
                 if any(c in piece for c in ".!?") and not self.tail[-2:-1].isupper():
                     self.sentences += 1
         if self.inside:
+            self.what_tokens += 1
             if '"' in piece:  # the value ends
                 self._remember()
                 self.inside = False
@@ -154,6 +163,7 @@ class _RepeatGuard:
         if not self.inside and self.tail.endswith(_WHAT_OPEN):
             self.inside = True
             self.current = []
+            self.what_tokens = 0
         if self.summary is None and self.tail.endswith(_SUMMARY_OPEN):
             self.summary, self.sentences = 0, 0
 
