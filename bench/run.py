@@ -255,6 +255,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
     parser.add_argument("--configs", default="a,b,c", help="which of a,b,c to run")
     parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite BENCHMARKS.md from the saved summary.json, running nothing",
+    )
     parser.add_argument("--ids", help="comma-separated gold ids (default: every gold article)")
     parser.add_argument("--worker", choices=["a", "b", "c"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -269,6 +274,11 @@ def main() -> None:
     if args.worker == "c":
         return work_floor(files["a"], files["c"])
 
+    if args.report_only:
+        from report import write_markdown
+
+        write_markdown(json.loads((args.out / "summary.json").read_text()), ROOT / "BENCHMARKS.md")
+        return None
     started = time.time()
     for kind in args.configs.split(","):
         run_worker(kind, args, [])

@@ -17,6 +17,7 @@ from .citations import Items, ground
 from .errors import InputError
 from .merge import merge_items
 from .prompts import Prompt, load_prompt
+from .relevance import mentions_negotiation
 from .schema import NegotiationSummary, RunInfo, SourceInfo
 from .sentences import Sentence, split_sentences
 from .text_input import Article
@@ -108,6 +109,8 @@ class Summarizer:
     def _finish(
         self, article: Article, items: Items, meter: Meter, started: float, chunks: int
     ) -> NegotiationSummary:
+        if not mentions_negotiation(article.text):
+            items = Items(summary=items.summary)  # nothing to negotiate: invent nothing
         summary = NegotiationSummary(
             summary=items.summary or "No negotiation is reported.",
             parties=items.parties,

@@ -10,6 +10,7 @@ prefix match reuses its KV cache across articles and chunks.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import threading
@@ -26,6 +27,19 @@ from .model_files import embedded_model_path
 log = logging.getLogger("summarizer")
 
 _MODELS: dict[tuple[Any, ...], Any] = {}
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free models before interpreter teardown (llama-cpp-python's __del__ fails then)."""
+    for llama in _MODELS.values():
+        try:
+            llama.close()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+    _MODELS.clear()
+
+
 _LOAD_LOCK = threading.Lock()
 _CALL_LOCK = threading.Lock()
 
