@@ -1,8 +1,8 @@
 """Is the article about a negotiation at all? A deterministic guard against invention.
 
 A 1.5B model asked for demands in a weather report finds some ("Forecasters demand
-clear skies"). An article that uses none of the words negotiations are reported
-with gets empty lists, whatever the model said; its summary is kept.
+clear skies"). An English article that uses none of the words negotiations are
+reported with gets empty lists, whatever the model said; its summary is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +19,19 @@ _CUES = re.compile(
 )
 
 
+_ENGLISH = re.compile(r"\b(the|and|of|to|in|is|was|with|for|on)\b", re.IGNORECASE)
+
+
+def looks_english(text: str) -> bool:
+    """Enough common English function words (the cue list below is English)."""
+    words = len(text.split()) or 1
+    return len(_ENGLISH.findall(text)) / words >= 0.08
+
+
 def mentions_negotiation(text: str) -> bool:
-    """True when the text uses at least one word that negotiations are reported with."""
-    return _CUES.search(text) is not None
+    """True when the text uses a word negotiations are reported with.
+
+    Only English text is judged (the cues are English); other text is given the
+    benefit of the doubt.
+    """
+    return not looks_english(text) or _CUES.search(text) is not None

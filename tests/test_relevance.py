@@ -14,3 +14,8 @@ def test_text_without_negotiation_words_is_not() -> None:
     weather = "Heavy rain fell on Sunday. Forecasters expect clear skies by Wednesday."
     assert not mentions_negotiation(weather)
     assert not mentions_negotiation("The recipe calls for two eggs and a cup of flour.")
+
+
+def test_non_english_text_is_given_the_benefit_of_the_doubt() -> None:
+    assert mentions_negotiation("Die Gewerkschaft fordert acht Prozent mehr Lohn.")
+    assert mentions_negotiation("双方同意继续谈判。")
