@@ -1,7 +1,7 @@
 """Split an article into numbered sentences with exact character offsets.
 
-The model cites sentences by number; code maps the numbers back to offsets, so
-the offsets in every summary are computed here and never taken from the model.
+Items are located in these sentences (``locate.py``), so the offsets in every
+summary are computed here and never taken from the model.
 """
 
 from __future__ import annotations
@@ -112,3 +112,20 @@ def number_sentences(sentences: list[Sentence], text: str) -> str:
         lines.append(f"[{sentence.number}] {sentence.text}")
         previous_end = sentence.end
     return "\n".join(lines)
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether ``text``, which ends with ``.``, ``!`` or ``?``, ends a sentence there.
+
+    Abbreviations and initials ("U.S.", "Mr.", "J.") and a digit before the dot
+    ("2." in "2.5") do not end one. Used while text is still being written, so
+    what follows the stop is unknown.
+    """
+    if not text or text[-1] not in ".!?":
+        return False
+    if text[-1] != ".":
+        return True
+    before = text[:-1].rstrip(".")
+    if before[-1:].isdigit():
+        return False
+    return not _is_abbreviation(text, len(text) - 1)

@@ -234,6 +234,14 @@ def test_debug_shows_the_traceback(capsys, monkeypatch, tmp_path: Path) -> None:
         main(["summarize", str(tmp_path / "missing.txt")])
 
 
+@pytest.mark.parametrize("value", ["0", "false", "no", ""])
+def test_debug_off_values_keep_one_line(capsys, monkeypatch, tmp_path: Path, value: str) -> None:
+    monkeypatch.setenv("SUMMARIZER_DEBUG", value)
+    code, _, err = cli(capsys, "summarize", str(tmp_path / "missing.txt"))
+    assert code == 1
+    assert "no such file" in one_error_line(err)
+
+
 # -- help and version ---------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from summarizer.backends.fast_decode import (
     _RepeatGuard,
 )
 from summarizer.extraction import Extraction
+from summarizer.sentences import ends_sentence
 
 
 def feed(guard: _RepeatGuard, pieces: list[tuple[int, str, bool]]) -> None:
@@ -59,6 +60,45 @@ def test_summary_is_closed_after_two_sentences() -> None:
     assert guard.must_close()
     feed(guard, [(12, '"}', False)])
     assert not guard.must_close()
+
+
+def test_initials_and_abbreviations_do_not_end_the_summary() -> None:
+    # Measured: "The U. S." was cut after "S." as if it were two sentences.
+    guard = _RepeatGuard()
+    feed(guard, [(6, '"summary":"', False), (7, "The", True), (8, " U", True), (9, ".", False)])
+    feed(guard, [(10, " S", True), (9, ".", False), (11, " and", True), (12, " Iran", True)])
+    feed(guard, [(13, " agreed", True), (14, " a", True), (15, " 2", True), (9, ".", False)])
+    feed(guard, [(16, "5", True), (17, "%", False), (18, " cut", True)])
+    assert guard.sentences == 0 and not guard.must_close()
+    feed(guard, [(9, ".", False), (19, " Mr", True), (9, ".", False), (20, " Rubio", True)])
+    assert guard.sentences == 1
+    feed(guard, [(21, " left", True), (9, ".", False)])
+    assert guard.must_close()
+
+
+def test_ends_sentence() -> None:
+    assert ends_sentence("Talks resumed.")
+    assert ends_sentence("Did they agree?")
+    assert not ends_sentence("The U.")
+    assert not ends_sentence("talks with the U.S.")
+    assert not ends_sentence("said Mr.")
+    assert not ends_sentence("a cut of 2.")
+    assert not ends_sentence("no stop")
+    assert not ends_sentence("")
+
+
+def test_wrap_up_closes_only_outside_strings_and_only_late() -> None:
+    guard = _RepeatGuard()
+    assert not guard.closing()  # no budget set: never
+    guard.wrap_at = 4
+    feed(guard, [(1, '{"', False), (2, "parties", True), (3, '":[', False)])
+    assert not guard.closing()  # 3 tokens: not yet
+    feed(guard, [(4, '{"', False)])
+    assert guard.in_string and not guard.closing()  # inside a key: never
+    feed(guard, [(5, 'name":"', False), (6, "Can", True), (7, '\\"', False)])
+    assert guard.in_string  # an escaped quote does not end the string
+    feed(guard, [(8, 'ada"}', False)])
+    assert not guard.in_string and guard.closing()
 
 
 def test_summary_is_closed_at_the_token_cap_without_a_full_stop() -> None:

@@ -81,3 +81,21 @@ def test_text_without_negotiation_invents_nothing() -> None:
     assert summary.ungrounded(WEATHER) == []
     assert summary.demands == []
     assert summary.concessions == []
+
+
+def test_a_small_token_budget_ends_in_valid_json_not_a_cut_off() -> None:
+    # 220 tokens is less than this answer needs (about 250-450 tokens measured), so
+    # without the decoder's wrap-up the answer is cut off and the call fails. With
+    # it, lists are closed early and the answer is valid, shorter and grounded.
+    from summarizer.api import build_summarizer
+    from summarizer.pipeline import Options
+    from summarizer.text_input import make_article
+
+    budget = 220
+    summary = build_summarizer("local", options=Options(max_tokens=budget)).summarize(
+        make_article(TRADE)
+    )
+    assert summary.run.usage.calls == 1
+    assert summary.run.usage.completion_tokens < budget
+    assert summary.ungrounded(TRADE) == []
+    assert summary.summary

@@ -17,6 +17,9 @@ Three measured costs of llama-cpp-python's stock path are removed here:
   value contains, so a repeated item diverges or the list ends.
 * **Runaway strings.** The summary is closed after two sentences, and a "what"
   value after 40 tokens.
+* **Running out of tokens.** When fewer than WRAP_UP_TOKENS tokens are left, no
+  new list item is opened: the answer closes its lists and ends as valid JSON
+  with the items written so far, instead of being cut off mid-item.
 * **Re-reading the prefix.** The KV cache of the longest common prefix with the
   previous call (the fixed system prompt, or the whole conversation on a re-ask)
   is kept, as llama-cpp-python's ``generate`` does.
@@ -31,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
+
+from ..sentences import ends_sentence
 
 DRAFT_NGRAM = 3
 DRAFT_MAX = 10
@@ -51,6 +56,11 @@ SUMMARY_MAX_TOKENS = 90
 #: schema's 300): copying whole sentences otherwise ran a fact sheet's answer
 #: past max_tokens, and over-long values failed validation.
 WHAT_MAX_TOKENS = 40
+#: With this many tokens left, lists are closed as soon as the grammar allows:
+#: enough to finish the current item (<= WHAT_MAX_TOKENS + keys), close the other
+#: lists and write the summary (<= SUMMARY_MAX_TOKENS). Without it a long fact
+#: sheet ran to max_tokens and failed (us-eu-trade-deal-fact-sheet, measured).
+WRAP_UP_TOKENS = 200
 
 
 @dataclass
@@ -125,7 +135,12 @@ class _RepeatGuard:
     def __init__(self) -> None:
         self.tail = ""  # the last few characters of output
         self.summary: int | None = None  # tokens written into the summary so far
+        self.summary_text = ""
         self.sentences = 0
+        self.in_string = False  # inside any JSON string
+        self.escaped = False
+        self.produced = 0  # tokens pushed
+        self.wrap_at: int | None = None  # from this many tokens on, open no new item
         self.inside = False
         self.what_tokens = 0
         self.current: list[int] = []  # word tokens of the "what" value being written
@@ -144,14 +159,20 @@ class _RepeatGuard:
             return False
         return self.sentences >= SUMMARY_SENTENCES or self.summary >= SUMMARY_MAX_TOKENS
 
-    def push(self, token: int, piece: str, is_word: bool) -> None:
+    def push(self, token: int, text: str, is_word: bool) -> None:
+        """Record one generated token; ``text`` keeps its spaces (" S", ".")."""
+        piece = _plain(text)
+        self.produced += 1
+        self._lex(piece)
         if self.summary is not None:
             if '"' in piece:
                 self.summary = None
             else:
                 self.summary += 1
-                if any(c in piece for c in ".!?") and not self.tail[-2:-1].isupper():
-                    self.sentences += 1
+                for ch in text:
+                    self.summary_text += ch
+                    if ch in ".!?" and ends_sentence(self.summary_text):
+                        self.sentences += 1
         if self.inside:
             self.what_tokens += 1
             if '"' in piece:  # the value ends
@@ -165,7 +186,24 @@ class _RepeatGuard:
             self.current = []
             self.what_tokens = 0
         if self.summary is None and self.tail.endswith(_SUMMARY_OPEN):
-            self.summary, self.sentences = 0, 0
+            self.summary, self.sentences, self.summary_text = 0, 0, ""
+
+    def _lex(self, piece: str) -> None:
+        for ch in piece:
+            if not self.in_string:
+                self.in_string = ch == '"'
+            elif self.escaped:
+                self.escaped = False
+            elif ch == "\\":
+                self.escaped = True
+            elif ch == '"':
+                self.in_string = False
+
+    def closing(self) -> bool:
+        """True when the next token should close a list or object if it can."""
+        if self.wrap_at is None or self.in_string:
+            return False
+        return self.produced >= self.wrap_at
 
     def _remember(self) -> None:
         n = NO_REPEAT_NGRAM
@@ -197,6 +235,7 @@ class FastDecoder:
         self._n_vocab = llama.n_vocab()
         self._words: np.ndarray[Any, np.dtype[np.bool_]] | None = None
         self._quotes: np.ndarray[Any, np.dtype[np.bool_]] | None = None
+        self._closers: np.ndarray[Any, np.dtype[np.intp]] | None = None
 
     def _word_mask(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Which tokens carry a letter or digit (computed once per model)."""
@@ -254,6 +293,11 @@ class FastDecoder:
             grammar.accept(token)
             guard.push(token, self._piece(token), False)
             return token
+        closer = self._closer(grammar, logits) if guard.closing() else None
+        if closer is not None:
+            grammar.accept(closer)
+            guard.push(closer, self._piece(closer), False)
+            return closer
         banned = guard.banned()
         if banned:
             logits = logits.copy()
@@ -277,8 +321,29 @@ class FastDecoder:
             )
         return self._quotes
 
+    def _closer(
+        self, grammar: _Grammar, logits: np.ndarray[Any, np.dtype[np.float32]]
+    ) -> int | None:
+        """The likeliest token of only ']' and '}' that the grammar allows here."""
+        if self._closers is None:
+            model = self.llama._model
+            self._closers = np.array(
+                [
+                    t
+                    for t in range(self._n_vocab)
+                    if (p := _plain(model.token_get_text(t)).strip()) and set(p) <= set("]}")
+                ],
+                dtype=np.intp,
+            )
+        for token in self._closers[np.argsort(-logits[self._closers])]:
+            if grammar.allows(int(token)):
+                return int(token)
+        return None
+
     def _piece(self, token: int) -> str:
-        return _plain(self.llama._model.token_get_text(token))
+        """A token's text, spaces and newlines included."""
+        text: str = self.llama._model.token_get_text(token)
+        return text.replace("\u0120", " ").replace("\u010a", "\n")
 
     def _propose(self, history: list[int], budget: int) -> list[int]:
         if budget <= 0:
@@ -330,6 +395,7 @@ class FastDecoder:
         history = list(prompt)
         out: list[int] = []
         guard = _RepeatGuard()
+        guard.wrap_at = max(0, max_tokens - WRAP_UP_TOKENS)
         try:
             pending = self._next(grammar, self._logits(-1), stats, guard)
             while True:

@@ -75,8 +75,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     check = commands.add_parser(
         "check",
         help="validate a gold folder (no model)",
-        description="Validate every <id>.yaml gold file in DIR against GOLD_FORMAT.md without "
-        "running any model. Each problem names the file, the item and what is wrong.",
+        description="Validate every <id>.yaml gold file in DIR against the gold format "
+        "(evals/GOLD_FORMAT.md) without running any model. Each problem names the file, "
+        "the item and what is wrong.",
     )
     check.add_argument("dir", type=Path, help="folder of <id>.yaml + <id>.txt")
     check.set_defaults(handler=cmd_check)

@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
             "open issues, each grounded in the sentence of the article that supports it. "
             "Runs offline on an embedded model by default."
         ),
-        epilog="Exit codes: 0 success, 1 failure, 2 usage error. SUMMARIZER_DEBUG=1 shows "
-        "tracebacks.",
+        epilog="Exit codes: 0 success, 1 failure, 2 usage error, 130 interrupted. "
+        "SUMMARIZER_DEBUG=1 shows tracebacks.",
     )
     parser.add_argument("--version", action="version", version=f"summarizer {__version__}")
     parser.add_argument(
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     summarize_cmd.register(commands)
     eval_cmd.register(commands)
     return parser
+
+
+def _debug() -> bool:
+    """SUMMARIZER_DEBUG=1 (or true/yes/on) re-raises errors with their traceback."""
+    value = os.environ.get("SUMMARIZER_DEBUG", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except SummarizerError as exc:
-        if os.environ.get("SUMMARIZER_DEBUG"):
+        if _debug():
             raise
         print(f"summarizer: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
