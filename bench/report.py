@@ -75,7 +75,8 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
         "at a time on an otherwise idle machine.",
         "",
         f"- Machine: {summary['machine']}",
-        f"- Command: `{summary['command']}` (took {summary['seconds'] / 60:.0f} min)",
+        f"- Command: `{summary['command'].strip()}` (took {summary['seconds'] / 60:.0f} min)"
+        + (f", at commit `{summary['commit']}`" if summary.get("commit") else ""),
         "",
         "## Targets",
         "",
@@ -104,11 +105,16 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
     out.append("| article | " + " | ".join(NAMES[k] for k in kinds) + " |")
     out.append("|---|" + "---|" * len(kinds))
     ids = sorted(summary["per_article"][kinds[0]])
+    failed = {
+        (k, r["id"]) for k in kinds for r in summary["rows"].get(k, []) if r["status"] == "failed"
+    }
     for i in ids:
-        cells = [summary["per_article"][k].get(i) for k in kinds]
-        out.append(
-            f"| {i} | " + " | ".join(f"{c:.1f}" if c is not None else "—" for c in cells) + " |"
-        )
+        cells = []
+        for k in kinds:
+            c = summary["per_article"][k].get(i)
+            cell = f"{c:.1f}" if c is not None else "—"
+            cells.append(cell + (" (failed)" if (k, i) in failed else ""))
+        out.append(f"| {i} | " + " | ".join(cells) + " |")
     out += ["", "Raw rows: `bench/results/summary.json`.", ""]
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():

@@ -337,8 +337,23 @@ def report(rows: dict[str, list[dict[str, Any]]], gold: Path, seconds: float) ->
         },
         "machine": machine(),
         "seconds": seconds,
-        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python bench/run.py", *sys.argv[1:]]),
+        "commit": _git_commit(),
     }
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
 
 
 if __name__ == "__main__":

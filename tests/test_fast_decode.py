@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from summarizer.backends.fast_decode import (
     NO_REPEAT_NGRAM,
+    STRING_MAX_TOKENS,
     SUMMARY_MAX_TOKENS,
     FastDecoder,
     _plain,
@@ -174,3 +175,19 @@ def test_salvage_drops_over_long_items_too() -> None:
     extraction, dropped = rescued
     assert dropped == 1
     assert [c.what for c in extraction.concessions] == ["offered a raise"]
+
+
+def test_a_runaway_alias_is_closed_at_its_cap() -> None:
+    # Measured: "the European Union of the European Union of ..." until max_tokens.
+    guard = _RepeatGuard()
+    feed(guard, [(1, '{"parties":[{"name":"European Union","aliases":["', False)])
+    # The token that opens the string counts as its first.
+    for i in range(STRING_MAX_TOKENS - 2):
+        guard.push(200 + i, " of the Union", True)
+    assert not guard.must_close()
+    guard.push(300, " of", True)
+    assert guard.must_close()
+    feed(guard, [(2, '","', False)])  # closed; the next alias starts afresh
+    assert guard.in_string and not guard.must_close()
+    feed(guard, [(3, 'EU"],', False)])
+    assert not guard.in_string and not guard.must_close()

@@ -15,8 +15,8 @@ Three measured costs of llama-cpp-python's stock path are removed here:
 * **Loops.** Greedy decoding of a 1.5B model repeats list items. Inside a "what"
   value, a word token may not complete a 4-gram of words that an earlier "what"
   value contains, so a repeated item diverges or the list ends.
-* **Runaway strings.** The summary is closed after two sentences, and a "what"
-  value after 40 tokens.
+* **Runaway strings.** The summary is closed after two sentences, a "what"
+  value after 40 tokens, and any other string (a name, an alias) after 24.
 * **Running out of tokens.** When fewer than WRAP_UP_TOKENS tokens are left, no
   new list item is opened: the answer closes its lists and ends as valid JSON
   with the items written so far, instead of being cut off mid-item.
@@ -56,6 +56,11 @@ SUMMARY_MAX_TOKENS = 90
 #: schema's 300): copying whole sentences otherwise ran a fact sheet's answer
 #: past max_tokens, and over-long values failed validation.
 WHAT_MAX_TOKENS = 40
+#: Any other string (a party's name, an alias) is closed after this many tokens
+#: (~100 characters, under the schema's 120): an alias once grew into "the
+#: European Union of the European Union of ..." until max_tokens (measured on
+#: us-eu-trade-deal-fact-sheet).
+STRING_MAX_TOKENS = 24
 #: With this many tokens left, lists are closed as soon as the grammar allows:
 #: enough to finish the current item (<= WHAT_MAX_TOKENS + keys), close the other
 #: lists and write the summary (<= SUMMARY_MAX_TOKENS). Without it a long fact
@@ -139,6 +144,7 @@ class _RepeatGuard:
         self.sentences = 0
         self.in_string = False  # inside any JSON string
         self.escaped = False
+        self.string_tokens = 0  # tokens of the current string so far
         self.produced = 0  # tokens pushed
         self.wrap_at: int | None = None  # from this many tokens on, open no new item
         self.inside = False
@@ -152,11 +158,11 @@ class _RepeatGuard:
         return self.seen.get(tuple(self.current[-(NO_REPEAT_NGRAM - 1) :]), set())
 
     def must_close(self) -> bool:
-        """True when the summary or a "what" value is long enough and must end now."""
+        """True when the current string (summary, "what", name, alias) must end now."""
         if self.inside and self.what_tokens >= WHAT_MAX_TOKENS:
             return True
         if self.summary is None:
-            return False
+            return self.in_string and not self.inside and self.string_tokens >= STRING_MAX_TOKENS
         return self.sentences >= SUMMARY_SENTENCES or self.summary >= SUMMARY_MAX_TOKENS
 
     def push(self, token: int, text: str, is_word: bool) -> None:
@@ -164,6 +170,8 @@ class _RepeatGuard:
         piece = _plain(text)
         self.produced += 1
         self._lex(piece)
+        if self.in_string:
+            self.string_tokens += 1
         if self.summary is not None:
             if '"' in piece:
                 self.summary = None
@@ -192,6 +200,7 @@ class _RepeatGuard:
         for ch in piece:
             if not self.in_string:
                 self.in_string = ch == '"'
+                self.string_tokens = 0
             elif self.escaped:
                 self.escaped = False
             elif ch == "\\":
