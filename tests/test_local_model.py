@@ -83,19 +83,33 @@ def test_text_without_negotiation_invents_nothing() -> None:
     assert summary.concessions == []
 
 
+LONG_TRADE = (
+    "Negotiators for Canada and Mexico met in Ottawa on Tuesday to settle a dispute over "
+    "dairy tariffs.\n"
+    "Canada demanded that Mexico lower its tariffs on Canadian cheese.\n"
+    "Canada also demanded that Mexico open its market to Canadian butter.\n"
+    "Mexico demanded that Canada end its quotas on Mexican avocados.\n"
+    "Mexico agreed to cut the cheese tariffs by half starting in March.\n"
+    "Canada agreed to raise the avocado quota by a third.\n"
+    "Canada offered to drop its inspection fees on Mexican trucks.\n"
+    "Access for Mexican trucks to Canadian highways remains unresolved, officials said.\n"
+    "The two sides have not agreed on a timetable for butter imports.\n"
+)
+
+
 def test_a_small_token_budget_ends_in_valid_json_not_a_cut_off() -> None:
-    # 220 tokens is less than this answer needs (about 250-450 tokens measured), so
-    # without the decoder's wrap-up the answer is cut off and the call fails. With
-    # it, lists are closed early and the answer is valid, shorter and grounded.
+    # Measured: this answer takes 328 tokens. With a budget of 260 and the decoder's
+    # wrap-up off (WRAP_UP_TOKENS = 0) it was cut off at 260 tokens and the call
+    # failed; with wrap-up, lists are closed early and the answer is valid.
     from summarizer.api import build_summarizer
     from summarizer.pipeline import Options
     from summarizer.text_input import make_article
 
-    budget = 220
-    summary = build_summarizer("local", options=Options(max_tokens=budget)).summarize(
-        make_article(TRADE)
-    )
+    budget = 260
+    summarizer = build_summarizer("local", options=Options(max_tokens=budget, max_reasks=0))
+    summary = summarizer.summarize(make_article(LONG_TRADE))
     assert summary.run.usage.calls == 1
     assert summary.run.usage.completion_tokens < budget
-    assert summary.ungrounded(TRADE) == []
+    assert summary.ungrounded(LONG_TRADE) == []
+    assert {"canada", "mexico"} <= _names(summary)
     assert summary.summary

@@ -208,11 +208,13 @@ class _RepeatGuard:
             elif ch == '"':
                 self.in_string = False
 
+    def wrapping(self) -> bool:
+        """True when few tokens are left: no new list item may be opened."""
+        return self.wrap_at is not None and self.produced >= self.wrap_at
+
     def closing(self) -> bool:
         """True when the next token should close a list or object if it can."""
-        if self.wrap_at is None or self.in_string:
-            return False
-        return self.produced >= self.wrap_at
+        return self.wrapping() and not self.in_string
 
     def _remember(self) -> None:
         n = NO_REPEAT_NGRAM
@@ -245,6 +247,7 @@ class FastDecoder:
         self._words: np.ndarray[Any, np.dtype[np.bool_]] | None = None
         self._quotes: np.ndarray[Any, np.dtype[np.bool_]] | None = None
         self._closers: np.ndarray[Any, np.dtype[np.intp]] | None = None
+        self._braces: np.ndarray[Any, np.dtype[np.bool_]] | None = None
 
     def _word_mask(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Which tokens carry a letter or digit (computed once per model)."""
@@ -295,10 +298,15 @@ class FastDecoder:
         stats: DecodeStats,
         guard: _RepeatGuard,
     ) -> int:
-        if guard.must_close():
+        raw = logits
+        if guard.wrapping():
+            # No token that opens an item ('{', as in '":[{"' or '"},{"').
             logits = logits.copy()
-            logits[~self._quote_mask()] = -np.inf
-            token = grammar.best_allowed(logits)
+            logits[self._brace_mask()] = -np.inf
+        if guard.must_close():
+            masked = logits.copy()
+            masked[~self._quote_mask()] = -np.inf
+            token = self._best_allowed(grammar, masked, logits, raw)
             grammar.accept(token)
             guard.push(token, self._piece(token), False)
             return token
@@ -314,10 +322,31 @@ class FastDecoder:
         token = int(np.argmax(logits))
         if not grammar.allows(token):
             stats.grammar_full_applies += 1
-            token = grammar.best_allowed(logits)
+            token = self._best_allowed(grammar, logits, raw)
         grammar.accept(token)
         guard.push(token, self._piece(token), bool(self._word_mask()[token]))
         return token
+
+    @staticmethod
+    def _best_allowed(grammar: _Grammar, *choices: np.ndarray[Any, np.dtype[np.float32]]) -> int:
+        """The grammar's best token under the first logits (most masked first) that
+        leave the grammar a finite choice; the last are the model's own."""
+        for logits in choices[:-1]:
+            token = grammar.best_allowed(logits)
+            if np.isfinite(logits[token]):
+                return token
+        return grammar.best_allowed(choices[-1])
+
+    def _brace_mask(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Tokens that contain '{' (they open an object)."""
+        if self._braces is None:
+            model, n = self.llama._model, self._n_vocab
+            self._braces = np.fromiter(
+                ("{" in _plain(model.token_get_text(t)) for t in range(n)),
+                dtype=np.bool_,
+                count=n,
+            )
+        return self._braces
 
     def _quote_mask(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Tokens that start with a double quote (they end a JSON string)."""
