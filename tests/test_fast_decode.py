@@ -5,19 +5,19 @@ The decoder itself runs against the real model in test_local_model.py.
 
 from __future__ import annotations
 
-from summarizer.backends.fast_decode import (
+from summarizer.backends.fast_decode import FastDecoder
+from summarizer.backends.output_guard import (
     NO_REPEAT_NGRAM,
     STRING_MAX_TOKENS,
     SUMMARY_MAX_TOKENS,
-    FastDecoder,
-    _plain,
-    _RepeatGuard,
+    OutputGuard,
+    plain,
 )
 from summarizer.extraction import Extraction
 from summarizer.sentences import ends_sentence
 
 
-def feed(guard: _RepeatGuard, pieces: list[tuple[int, str, bool]]) -> None:
+def feed(guard: OutputGuard, pieces: list[tuple[int, str, bool]]) -> None:
     for token, piece, word in pieces:
         guard.push(token, piece, word)
 
@@ -31,7 +31,7 @@ def what_value(words: list[int]) -> list[tuple[int, str, bool]]:
 
 
 def test_guard_bans_the_word_that_would_repeat_an_earlier_what_value() -> None:
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, what_value([101, 102, 103, 104]))
     # A second "what" value starts with the same three words: the fourth is banned.
     feed(guard, [(1, '{"', False), (2, "what", True), (3, '":"', False)])
@@ -43,7 +43,7 @@ def test_guard_bans_the_word_that_would_repeat_an_earlier_what_value() -> None:
 
 
 def test_guard_is_silent_outside_what_values() -> None:
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, what_value([101, 102, 103, 104]))
     # The same words in a party name or the summary are not banned.
     feed(guard, [(5, '"name":"', False), (101, "w101", True), (102, "w102", True)])
@@ -52,7 +52,7 @@ def test_guard_is_silent_outside_what_values() -> None:
 
 
 def test_summary_is_closed_after_two_sentences() -> None:
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, [(6, '"summary":"', False), (7, "Talks", True), (8, " resumed", True)])
     assert not guard.must_close()
     feed(guard, [(9, ".", False), (10, " Tariffs", True), (11, " fell", True)])
@@ -65,7 +65,7 @@ def test_summary_is_closed_after_two_sentences() -> None:
 
 def test_initials_and_abbreviations_do_not_end_the_summary() -> None:
     # Measured: "The U. S." was cut after "S." as if it were two sentences.
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, [(6, '"summary":"', False), (7, "The", True), (8, " U", True), (9, ".", False)])
     feed(guard, [(10, " S", True), (9, ".", False), (11, " and", True), (12, " Iran", True)])
     feed(guard, [(13, " agreed", True), (14, " a", True), (15, " 2", True), (9, ".", False)])
@@ -89,7 +89,7 @@ def test_ends_sentence() -> None:
 
 
 def test_wrap_up_closes_only_outside_strings_and_only_late() -> None:
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     assert not guard.closing()  # no budget set: never
     guard.wrap_at = 4
     feed(guard, [(1, '{"', False), (2, "parties", True), (3, '":[', False)])
@@ -103,7 +103,7 @@ def test_wrap_up_closes_only_outside_strings_and_only_late() -> None:
 
 
 def test_summary_is_closed_at_the_token_cap_without_a_full_stop() -> None:
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, [(6, '"summary":"', False)])
     for i in range(SUMMARY_MAX_TOKENS - 1):
         guard.push(100 + i, " word", True)
@@ -113,8 +113,8 @@ def test_summary_is_closed_at_the_token_cap_without_a_full_stop() -> None:
 
 
 def test_plain_strips_byte_level_space_markers() -> None:
-    assert _plain("\u0120tariffs") == "tariffs"
-    assert _plain("\u010a") == ""
+    assert plain("\u0120tariffs") == "tariffs"
+    assert plain("\u010a") == ""
 
 
 def test_prompt_lookup_drafts_what_followed_the_last_ngram() -> None:
@@ -140,9 +140,9 @@ def test_placeholder_items_are_dropped_not_reasked() -> None:
 
 
 def test_a_long_what_value_is_closed_at_its_cap() -> None:
-    from summarizer.backends.fast_decode import WHAT_MAX_TOKENS
+    from summarizer.backends.output_guard import WHAT_MAX_TOKENS
 
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, [(1, '{"', False), (2, "what", True), (3, '":"', False)])
     for i in range(WHAT_MAX_TOKENS - 1):
         guard.push(200 + i, " word", True)
@@ -179,7 +179,7 @@ def test_salvage_drops_over_long_items_too() -> None:
 
 def test_a_runaway_alias_is_closed_at_its_cap() -> None:
     # Measured: "the European Union of the European Union of ..." until max_tokens.
-    guard = _RepeatGuard()
+    guard = OutputGuard()
     feed(guard, [(1, '{"parties":[{"name":"European Union","aliases":["', False)])
     # The token that opens the string counts as its first.
     for i in range(STRING_MAX_TOKENS - 2):
