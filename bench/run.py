@@ -1,7 +1,8 @@
 """Benchmark the embedded model on the gold set: (a) this pipeline, (b) a naive
-baseline, (c) the hardware floor, in one run, and write BENCHMARKS.md.
+baseline, (c) the hardware floor, (d) this pipeline before the speed work, in one
+run, and write BENCHMARKS.md.
 
-    python bench/run.py                      # all gold articles, all three
+    python bench/run.py                      # all gold articles, all four
     python bench/run.py --limit 3 --out /tmp/b --no-write   # a quick look
 
 Each configuration runs in its own process (so peak RSS is its own), one after
@@ -12,6 +13,11 @@ in the pipeline, and peak RSS; (a) and (b) are scored by the eval harness.
 (c) replays, for every model call that (a) made, the same prompt tokens from a
 cold KV cache and generates the same number of tokens greedily, with no grammar
 and no pipeline: llama.cpp's cost for the same work on this machine.
+
+(d) is (a) with llama-cpp-python's stock decoding (``LocalSettings(decoder="stock")``):
+the grammar sampler over the whole vocabulary, with none of the decoder's speed
+work (lazy grammar, summary cap, repeated-item guard, string cap, wrap-up). Its F1
+is the "before the speed work" figure.
 """
 
 from __future__ import annotations
@@ -46,13 +52,14 @@ def articles(gold_dir: Path, limit: int | None) -> list[tuple[str, str]]:
 
 
 # -- workers (one process each) -------------------------------------------------------
-def work_pipeline(items: list[tuple[str, str]], out: Path) -> None:
-    from summarizer.backends.local import LocalBackend
+def work_pipeline(items: list[tuple[str, str]], out: Path, decoder: str = "lazy") -> None:
+    from summarizer.backends.local import LocalBackend, LocalSettings
     from summarizer.errors import SummarizerError
     from summarizer.pipeline import Summarizer
     from summarizer.text_input import make_article
 
-    backend = LocalBackend()
+    label = "(a)" if decoder == "lazy" else "(d)"
+    backend = LocalBackend(settings=LocalSettings(decoder=decoder))
     summarizer = Summarizer(backend)
     backend.llama()  # load before timing, as a long-running process would
     with out.open("w") as fh:
@@ -86,7 +93,7 @@ def work_pipeline(items: list[tuple[str, str]], out: Path) -> None:
             row["peak_rss_mb"] = peak_rss_mb()
             fh.write(json.dumps(row) + "\n")
             fh.flush()
-            print(f"(a) {key}: {row['wall_seconds']:.1f}s {row['status']}", file=sys.stderr)
+            print(f"{label} {key}: {row['wall_seconds']:.1f}s {row['status']}", file=sys.stderr)
 
 
 def work_naive(items: list[tuple[str, str]], out: Path) -> None:
@@ -194,7 +201,23 @@ def score(gold_dir: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
             except Exception:
                 preds[r["id"]] = Prediction(_loose(r["summary"]))
     scores = score_run(golds, preds, make_similarity("minilm"))
-    return {"metrics": scores.metrics, "ci": scores.ci}
+    return {
+        "metrics": scores.metrics,
+        "ci": scores.ci,
+        "articles": [g.id for g in golds],
+        "counts": scores.count_matrix().tolist(),
+    }
+
+
+def paired(table: dict[str, Any], base: str, other: str) -> dict[str, Any] | None:
+    """``base`` minus ``other`` per metric, with a paired bootstrap interval over articles."""
+    from summarizer.evaluation.metrics import paired_bootstrap_delta
+
+    sa, so = table.get(base, {}).get("score"), table.get(other, {}).get("score")
+    if not sa or not so or sa["articles"] != so["articles"]:
+        return None
+    deltas = paired_bootstrap_delta(so["counts"], sa["counts"])
+    return {m: list(v) for m, v in deltas.items()}
 
 
 def _loose(data: dict[str, Any]) -> Any:
@@ -253,7 +276,7 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=ROOT / "evals")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
-    parser.add_argument("--configs", default="a,b,c", help="which of a,b,c to run")
+    parser.add_argument("--configs", default="a,b,c,d", help="which of a,b,c,d to run")
     parser.add_argument("--no-write", action="store_true", help="do not write BENCHMARKS.md")
     parser.add_argument(
         "--report-only",
@@ -261,18 +284,20 @@ def main() -> None:
         help="rewrite BENCHMARKS.md from the saved summary.json, running nothing",
     )
     parser.add_argument("--ids", help="comma-separated gold ids (default: every gold article)")
-    parser.add_argument("--worker", choices=["a", "b", "c"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["a", "b", "c", "d"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     global IDS
     IDS = args.ids.split(",") if args.ids else None
     args.out.mkdir(parents=True, exist_ok=True)
-    files = {k: args.out / f"{k}.jsonl" for k in "abc"}
+    files = {k: args.out / f"{k}.jsonl" for k in "abcd"}
     if args.worker == "a":
         return work_pipeline(articles(args.gold, args.limit), files["a"])
     if args.worker == "b":
         return work_naive(articles(args.gold, args.limit), files["b"])
     if args.worker == "c":
         return work_floor(files["a"], files["c"])
+    if args.worker == "d":
+        return work_pipeline(articles(args.gold, args.limit), files["d"], decoder="stock")
 
     if args.report_only:
         from report import write_markdown
@@ -282,7 +307,7 @@ def main() -> None:
     started = time.time()
     for kind in args.configs.split(","):
         run_worker(kind, args, [])
-    rows = {k: load(files[k]) for k in "abc" if files[k].exists()}
+    rows = {k: load(files[k]) for k in "abcd" if files[k].exists()}
     summary = report(rows, args.gold, time.time() - started)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     if not args.no_write:
@@ -305,13 +330,15 @@ def report(rows: dict[str, list[dict[str, Any]]], gold: Path, seconds: float) ->
             "completion_tokens": sum(r.get("completion_tokens", 0) for r in items),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in items),
         }
-        if kind in "ab":
+        if kind in "abd":
             entry["model_s"] = sum(r.get("model_seconds", 0.0) for r in items)
             entry["pipeline_s"] = entry["total_wall_s"] - entry["model_s"]
             entry["score"] = score(gold, items)
         table[kind] = entry
+    deltas = {f"a-{k}": paired(table, "a", k) for k in "bd" if k in table}
     return {
         "table": table,
+        "deltas": {k: v for k, v in deltas.items() if v is not None},
         "per_article": {k: {r["id"]: r["wall_seconds"] for r in v} for k, v in rows.items()},
         "rows": {
             k: [
