@@ -8,6 +8,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_ARTICLE = "us-china-trump-xi-call"  # the ~1,300-token reference article
+# A second run, (a) against (d) only: `python bench/run.py --configs a,d --out <this dir>`.
+RESULTS = ROOT / "bench" / "results"
+SPEED_WORK = RESULTS / "speed_work"
+FIELDS = ("parties", "demands", "concessions", "open_issues")
 
 NAMES = {
     "a": "(a) this pipeline",
@@ -33,7 +37,8 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
-def targets(summary: dict[str, Any]) -> list[str]:
+def targets(summary: dict[str, Any], second: dict[str, Any] | None = None) -> list[str]:
+    """The target table; an F1 comparison missing from ``summary`` is taken from ``second``."""
     t = summary["table"]
     per = summary["per_article"]
     a, c = t.get("a"), t.get("c")
@@ -64,40 +69,55 @@ def targets(summary: dict[str, Any]) -> list[str]:
         "d": "F1 no lower than before the speed work (d)",
     }
     for kind, what in wording.items():
-        other = t.get(kind)
-        if not (a and other and a.get("score") and other.get("score")):
+        run, where = summary, ""
+        if kind not in t and second and kind in second["table"]:
+            run, where = second, " (second run)"
+        base, other = run["table"].get("a"), run["table"].get(kind)
+        if not (base and other and base.get("score") and other.get("score")):
             continue
-        fa = a["score"]["metrics"]["headline"]
+        fa = base["score"]["metrics"]["headline"]
         fo = other["score"]["metrics"]["headline"]
-        delta = summary.get("deltas", {}).get(f"a-{kind}", {}).get("headline")
+        delta = run.get("deltas", {}).get(f"a-{kind}", {}).get("headline")
         paired = ""
         if delta:
             paired = (
                 f"; (a) − ({kind}) {delta[0]:+.3f}, paired 95% CI "
                 f"[{delta[1]:+.3f}, {delta[2]:+.3f}]"
             )
-        lines.append(f"| {what} | {fa:.3f} vs {fo:.3f}{paired} | {_mark(fa >= fo)} |")
+        lines.append(f"| {what}{where} | {fa:.3f} vs {fo:.3f}{paired} | {_mark(fa >= fo)} |")
+    scoring = _load(RESULTS / "score_speed.json")
+    if scoring:
+        lines.append(
+            f"| scoring {scoring['pairs']:,} article pairs < {scoring['target_s']:.0f} s "
+            f"(`bench/score_speed.py`) | {scoring['cold_s']:.1f} s with cold embedding caches "
+            f"({scoring['warm_s']:.1f} s warm) | {_mark(scoring['cold_s'] < scoring['target_s'])} |"
+        )
+    hosted = _load(RESULTS / "hosted_speed.json")
+    if hosted:
+        lines.append(
+            f"| hosted path: {hosted['articles']} articles at concurrency "
+            f"{hosted['concurrency']}, {hosted['server_delay_s'] * 1000:.0f} ms per call, "
+            f"< {hosted['target_s']:.0f} s (`bench/hosted_speed.py`) | {hosted['wall_s']:.2f} s, "
+            f"{hosted['ok']} ok | {_mark(hosted['wall_s'] < hosted['target_s'])} |"
+        )
     return lines
 
 
-def write_markdown(summary: dict[str, Any], path: Path) -> None:
-    t = summary["table"]
-    out = ["# Benchmarks", ""]
-    out += [
-        "Measured by `bench/run.py` in one run, on the same embedded model "
-        "(Qwen2.5-Coder-1.5B-Instruct Q4_K_M) and the same gold articles, one configuration "
-        "at a time on an otherwise idle machine.",
-        "",
+def _load(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _header(summary: dict[str, Any]) -> list[str]:
+    return [
         f"- Machine: {summary['machine']}",
         f"- Command: `{summary['command'].strip()}` (took {summary['seconds'] / 60:.0f} min)"
         + (f", at commit `{summary['commit']}`" if summary.get("commit") else ""),
-        "",
-        "## Targets",
-        "",
-        *targets(summary),
-        "",
-        "## Per configuration",
-        "",
+    ]
+
+
+def _configs(summary: dict[str, Any]) -> list[str]:
+    t = summary["table"]
+    out = [
         "| | articles | failed | median wall (s) | total wall (s) | in model (s) | "
         "in pipeline (s) | prompt tokens | completion tokens | peak RSS (MB) | "
         "headline F1 [95% CI] |",
@@ -114,9 +134,29 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
             f"{e['total_wall_s']:.0f} | {model_s} | {pipe_s} | {e['prompt_tokens']:,} | "
             f"{e['completion_tokens']:,} | {e['peak_rss_mb']:.0f} | {_f1(e)} |"
         )
-    out += ["", "## Per article (wall seconds)", ""]
+    return out
+
+
+def _fields(summary: dict[str, Any]) -> list[str]:
+    """Per-field F1 and grounding of every scored configuration."""
+    t = summary["table"]
+    scored = [k for k in "abcd" if k in t and t[k].get("score")]
+    if not scored:
+        return []
+    out = [
+        "| | " + " | ".join(f"{f.replace('_', ' ')} F1" for f in FIELDS) + " | grounding |",
+        "|---|" + "---|" * (len(FIELDS) + 1),
+    ]
+    for kind in scored:
+        m = t[kind]["score"]["metrics"]
+        cells = [f"{m[f'{f}.f1']:.3f}" for f in FIELDS] + [f"{m['grounding_rate']:.3f}"]
+        out.append(f"| {NAMES[kind]} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _per_article(summary: dict[str, Any]) -> list[str]:
     kinds = [k for k in "abcd" if k in summary["per_article"]]
-    out.append("| article | " + " | ".join(NAMES[k] for k in kinds) + " |")
+    out = ["| article | " + " | ".join(NAMES[k] for k in kinds) + " |"]
     out.append("|---|" + "---|" * len(kinds))
     ids = sorted(summary["per_article"][kinds[0]])
     failed = {
@@ -129,12 +169,57 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
             cell = f"{c:.1f}" if c is not None else "—"
             cells.append(cell + (" (failed)" if (k, i) in failed else ""))
         out.append(f"| {i} | " + " | ".join(cells) + " |")
-    out += ["", "Raw rows: `bench/results/summary.json`.", ""]
-    notes = ROOT / "bench" / "NOTES.md"
-    if notes.exists():
-        out += [notes.read_text(encoding="utf-8").strip(), ""]
-    hosted = ROOT / "bench" / "results" / "hosted_speed.json"
-    if hosted.exists():
-        h = json.loads(hosted.read_text())
-        out += ["## The hosted path", "", "```json", json.dumps(h, indent=2), "```", ""]
+    return out
+
+
+def _run(summary: dict[str, Any], raw: str) -> list[str]:
+    """One run's tables: per configuration, per field, per article."""
+    out = ["### Per configuration", "", *_configs(summary), ""]
+    fields = _fields(summary)
+    if fields:
+        out += ["### F1 per field", "", *fields, ""]
+    out += ["### Per article (wall seconds)", "", *_per_article(summary), ""]
+    return out + [f"Raw rows: `{raw}`.", ""]
+
+
+def _notes(name: str) -> list[str]:
+    notes = ROOT / "bench" / name
+    return [notes.read_text(encoding="utf-8").strip(), ""] if notes.exists() else []
+
+
+def write_markdown(summary: dict[str, Any], path: Path) -> None:
+    second = _load(SPEED_WORK / "summary.json")
+    out = ["# Benchmarks", ""]
+    out += [
+        "Measured by `bench/run.py` on the same embedded model "
+        "(Qwen2.5-Coder-1.5B-Instruct Q4_K_M) and the same gold articles, one configuration "
+        "at a time on an otherwise idle machine. Every table comes from one run; "
+        "comparisons are made only within a run.",
+        "",
+        "## Targets",
+        "",
+        *targets(summary, second),
+        "",
+        "## Run 1: (a) against the naive baseline and the hardware floor",
+        "",
+        *_header(summary),
+        "",
+        *_run(summary, "bench/results/summary.json"),
+        *_notes("notes/run1.md"),
+    ]
+    if second:
+        out += [
+            "## Run 2: (a) against the pipeline before the speed work",
+            "",
+            *_header(second),
+            "",
+            *_run(second, "bench/results/speed_work/summary.json"),
+            *_notes("notes/run2.md"),
+        ]
+    out += _notes("notes/levers.md")
+    for name, title in (("score_speed", "Scoring speed"), ("hosted_speed", "The hosted path")):
+        figure = _load(RESULTS / f"{name}.json")
+        if figure:
+            out += [f"## {title}", "", *_notes(f"notes/{name}.md")]
+            out += ["```json", json.dumps(figure, indent=2), "```", ""]
     path.write_text("\n".join(out), encoding="utf-8")

@@ -4,14 +4,18 @@ Each pair takes a gold file of evals/ (round robin) and perturbs it into a
 prediction: items dropped, texts shortened or reworded, a party renamed to one of
 its aliases, spurious items borrowed from another article. Prints the seconds for:
 a cold run (empty embedding caches), a warm run (same process, in-memory cache), and
-a run in a fresh embedder reading the on-disk embedding cache.
+a run in a fresh embedder reading the on-disk embedding cache, and writes them to
+bench/results/score_speed.json, which BENCHMARKS.md shows.
 
-    /work/venv/bin/python bench/score_speed.py [--pairs 1000] [--embedder minilm]
+    python bench/score_speed.py [--pairs 1000] [--embedder minilm] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import random
 import sys
 import tempfile
@@ -24,7 +28,9 @@ from summarizer.evaluation.gold import Gold, GoldItem, load_gold_dir
 from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.evaluation.synthetic import make_summary
 
-EVALS = Path(__file__).resolve().parents[1] / "evals"
+ROOT = Path(__file__).resolve().parents[1]
+EVALS = ROOT / "evals"
+TARGET_S = 10.0
 FIELDS = ("demands", "concessions", "open_issues")
 
 
@@ -100,6 +106,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--embedder", choices=("minilm", "lexical"), default="minilm")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "score_speed.json")
     args = parser.parse_args()
     golds, preds = build(args.pairs)
     texts = {
@@ -118,6 +125,20 @@ def main() -> int:
         fresh = MiniLMSimilarity(disk_cache=Path(cache))
         disk = timed(golds, preds, fresh)
         print(f"minilm, new process, on-disk cache: {disk:.2f} s ({fresh.model_calls} calls)")
+    result = {
+        "pairs": args.pairs,
+        "distinct_texts": len(texts),
+        "cold_s": round(cold, 2),
+        "warm_s": round(warm, 2),
+        "disk_cache_s": round(disk, 2),
+        "target_s": TARGET_S,
+        "met": cold < TARGET_S,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "command": " ".join(["python bench/score_speed.py", *sys.argv[1:]]),
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
