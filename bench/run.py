@@ -3,6 +3,9 @@ baseline, (c) the hardware floor, (d) this pipeline before the speed work, in on
 run, and write BENCHMARKS.md.
 
     python bench/run.py                      # all gold articles, all four
+    python bench/run.py --configs a,d --out bench/results/speed_work --no-write
+                                             # run 2 of BENCHMARKS.md: (a) vs (d)
+    python bench/run.py --report-only        # rewrite BENCHMARKS.md from saved results
     python bench/run.py --limit 3 --out /tmp/b --no-write   # a quick look
 
 Each configuration runs in its own process (so peak RSS is its own), one after
