@@ -8,8 +8,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_ARTICLE = "us-china-trump-xi-call"  # the ~1,300-token reference article
-# A second run, (a) against (d) only: `python bench/run.py --configs a,d --out <this dir>`.
 RESULTS = ROOT / "bench" / "results"
+#: Run 2, (a) against (d) only:
+#: `python bench/run.py --configs a,d --out bench/results/speed_work --no-write`.
 SPEED_WORK = RESULTS / "speed_work"
 FIELDS = ("parties", "demands", "concessions", "open_issues")
 
@@ -192,7 +193,8 @@ def _notes(name: str) -> list[str]:
 
 
 def write_markdown(summary: dict[str, Any], path: Path) -> None:
-    second = _load(SPEED_WORK / "summary.json")
+    # A run with (d) in it needs no second run; an older run 2 would only be stale.
+    second = None if "d" in summary["table"] else _load(SPEED_WORK / "summary.json")
     out = ["# Benchmarks", ""]
     out += [
         "Measured by `bench/run.py` on the same embedded model "

@@ -11,7 +11,7 @@ run, and write BENCHMARKS.md.
 Each configuration runs in its own process (so peak RSS is its own), one after
 the other on an otherwise idle machine. Per article it records wall time, prompt
 and completion tokens (failed attempts included), time inside the model versus
-in the pipeline, and peak RSS; (a) and (b) are scored by the eval harness.
+in the pipeline, and peak RSS; (a), (b) and (d) are scored by the eval harness.
 
 (c) replays, for every model call that (a) made, the same prompt tokens from a
 cold KV cache and generates the same number of tokens greedily, with no grammar

@@ -107,3 +107,16 @@ def test_write_markdown_includes_both_runs_and_the_separate_figures(
     assert "| (d) before the speed work | 0.300 | 0.300 | 0.300 | 0.300 | 1.000 |" in text
     assert "12.5 s with cold embedding caches (1.0 s warm) | **missed** |" in text
     assert "hosted path" not in text  # no figure, no row
+
+
+def test_a_run_with_d_in_it_ignores_an_older_second_run(report: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "results" / "speed_work").mkdir(parents=True)
+    stale = _summary({"a": _entry(59.0, 120.0, 0.31), "d": _entry(90, 180, 0.30)})
+    (tmp_path / "results" / "speed_work" / "summary.json").write_text(json.dumps(stale))
+    out = tmp_path / "BENCHMARKS.md"
+    report.write_markdown(
+        _summary({"a": _entry(25.0, 100.0, 0.30), "d": _entry(50, 200, 0.2)}), out
+    )
+    text = out.read_text()
+    assert "## Run 2" not in text and "run 2: 59.0 s" not in text
+    assert "| F1 no lower than before the speed work (d) | 0.300 vs 0.200 | met |" in text
