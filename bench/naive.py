@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from summarizer.backends.base import Meter, metered
-from summarizer.backends.local import json_object_format
+from summarizer.backends.llamacpp import json_object_format
 from summarizer.schema import (
     Concession,
     Demand,
@@ -141,3 +141,20 @@ def to_summary(naive: NaiveSummary, article: str, sha: str, seconds: float) -> N
 
 def now() -> float:
     return time.perf_counter()
+
+
+if __name__ == "__main__":  # one article, cold: python bench/naive.py ARTICLE
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    from summarizer.backends.llamacpp import LocalSettings, load_llama
+    from summarizer.backends.model_files import embedded_model_path
+
+    text = Path(sys.argv[1]).read_text(encoding="utf-8")
+    started = time.perf_counter()
+    meter = Meter()
+    answer = naive_call(load_llama(embedded_model_path(), LocalSettings()), text, 1536, meter)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    summary = to_summary(answer, text, sha, time.perf_counter() - started)
+    print(summary.model_dump_json(indent=2))

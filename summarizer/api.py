@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .backends import make_backend
+from .backends.engine import ProgressHook
 from .cache import Cache
 from .pipeline import Options, Summarizer
 from .schema import NegotiationSummary
@@ -17,9 +18,10 @@ def build_summarizer(
     api_key: str | None = None,
     timeout: float = 120.0,
     mode: str = "tools",
-    concurrency: int = 8,
+    concurrency: int | None = None,
     options: Options | None = None,
     cache: Cache | None = None,
+    progress: ProgressHook | None = None,
 ) -> Summarizer:
     """A reusable Summarizer (the model loads once and serves every article)."""
     opts = options or Options()
@@ -31,6 +33,7 @@ def build_summarizer(
         mode=mode,
         concurrency=concurrency,
         retry=RetryPolicy(attempts=opts.transport_attempts),
+        progress=progress,
     )
     return Summarizer(backend, opts, cache=cache)
 

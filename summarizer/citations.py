@@ -19,6 +19,7 @@ class Items:
     concessions: list[Concession] = field(default_factory=list)
     open_issues: list[OpenIssue] = field(default_factory=list)
     summary: str = ""
+    chunks: int = 1
 
 
 def evidence_for(what: str, sentences: Sequence[Sentence]) -> list[Evidence]:

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import faithfulness
 from .locate import Match, locate
 from .schema import MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
 from .sentences import Sentence
@@ -174,11 +175,16 @@ class Extraction(_Item):
         problems: list[str] = []
         names = self._name_index()
         for path, what, refs in self._items():
-            if sentences is not None and locate(what, sentences) is None:
+            match = locate(what, sentences) if sentences is not None else None
+            if sentences is not None and match is None:
                 problems.append(
                     f"{path}.what {what!r} is not in the article: copy the article's own words "
                     "from the sentence that states it"
                 )
+            elif match is not None:
+                unfaithful = faithfulness.problem(what, match.sentence.text)
+                if unfaithful:
+                    problems.append(f"{path}.what {what!r}: {unfaithful}")
             for ref in refs:
                 if normalize_name(ref) not in names:
                     declared = ", ".join(p.name for p in self.parties) or "none"
@@ -240,6 +246,7 @@ def salvage(text: str | None, sentences: Sequence[Sentence]) -> tuple[Extraction
                 if isinstance(alias, str):
                     names.add(normalize_name(alias))
     dropped = 0
+    replaced = 0
     refs = {"demands": ("by", "to"), "concessions": ("by", "to"), "open_issues": ("among",)}
     for key, fields in refs.items():
         kept = []
@@ -248,11 +255,19 @@ def salvage(text: str | None, sentences: Sequence[Sentence]) -> tuple[Extraction
                 kept.append(item)
                 continue
             what = item.get("what")
-            grounded = (
-                isinstance(what, str)
-                and 0 < len(what.strip()) <= MAX_TEXT
-                and locate(what, sentences) is not None
+            match = (
+                locate(what, sentences)
+                if isinstance(what, str) and 0 < len(what.strip()) <= MAX_TEXT
+                else None
             )
+            grounded = match is not None
+            if match is not None and faithfulness.problem(str(what), match.sentence.text):
+                exact = match.sentence.text.strip()
+                if len(exact) <= MAX_TEXT:
+                    item["what"] = exact  # an unfaithful paraphrase becomes the exact span
+                    replaced += 1
+                else:
+                    grounded = False
             declared = all(
                 normalize_name(ref) in names
                 for f in fields

@@ -1,4 +1,4 @@
-"""The prompt pipeline: article -> numbered sentences -> chunks -> model -> grounded summary.
+"""The prompt pipeline: article -> sentences -> strategy (model calls) -> grounded summary.
 
 It knows backends only through the ``Backend`` protocol, and nothing of the CLI
 or of the evaluation harness.
@@ -10,16 +10,14 @@ import hashlib
 import time
 from dataclasses import asdict, dataclass
 
-from .backends import Backend, Meter, Request
+from .backends import Backend, Meter
 from .cache import Cache
-from .chunking import chunk_sentences
-from .citations import Items, ground
+from .citations import Items
 from .errors import InputError
-from .merge import merge_items
-from .prompts import Prompt, load_prompt
 from .relevance import mentions_negotiation
 from .schema import NegotiationSummary, RunInfo, SourceInfo
 from .sentences import Sentence, split_sentences
+from .strategies import Strategy, default_strategy, make_strategy
 from .text_input import Article
 
 
@@ -29,14 +27,17 @@ class Options:
 
     max_reasks: int = 1  # validation failures re-asked with the error (instructor)
     transport_attempts: int = 6  # timeouts/429/5xx/dropped connections (tenacity)
-    max_tokens: int = 1536  # per call: a bound on a looping model
+    max_tokens: int = 1536  # per call of the single strategy: a bound on a looping model
     temperature: float = 0.0
     chunk_chars: int | None = None  # None: what the backend's context allows
     overlap_chars: int = 600
-    prompt: str = "extract"
+    prompt: str = "extract"  # the single strategy's prompt
     #: When the re-ask budget is spent, keep the grounded items of the last answer
     #: and drop the rest (counted in ``run.dropped_items``) instead of failing.
     salvage: bool = True
+    #: ``single``, ``staged``, ``staged-selector``, ``staged-agree``; None: ``staged``
+    #: for the embedded model, ``single`` for hosted models (``strategies``).
+    strategy: str | None = None
 
     def fingerprint(self) -> dict[str, str | int | float | bool | None]:
         """The settings that can change the output (cache key, run metadata)."""
@@ -50,56 +51,41 @@ def article_sha256(text: str) -> str:
 
 
 class Summarizer:
-    """Summarizes articles with one backend, one prompt and one set of options."""
+    """Summarizes articles with one backend, one strategy and one set of options."""
 
     def __init__(
         self,
         backend: Backend,
         options: Options | None = None,
         *,
-        prompt: Prompt | None = None,
         cache: Cache | None = None,
     ) -> None:
         self.backend = backend
         self.options = options or Options()
-        self.prompt = prompt or load_prompt(self.options.prompt)
+        o = self.options
+        self.strategy: Strategy = make_strategy(
+            o.strategy or default_strategy(backend.name),
+            max_reasks=o.max_reasks,
+            max_tokens=o.max_tokens,
+            temperature=o.temperature,
+            salvage=o.salvage,
+            chunk_chars=o.chunk_chars,
+            overlap_chars=o.overlap_chars,
+            prompt=o.prompt,
+        )
         self.cache = cache
 
-    # -- planning -------------------------------------------------------------------
-    def _chunks(self, article: Article) -> tuple[list[Sentence], list[list[Sentence]]]:
+    def _sentences(self, article: Article) -> list[Sentence]:
         sentences = split_sentences(article.text)
         if not sentences:
             raise InputError(f"{article.name}: no sentences found", source=article.name)
-        limit = self.options.chunk_chars or self.backend.context_chars
-        chunks = chunk_sentences(
-            article.text, sentences, max_chars=limit, overlap_chars=self.options.overlap_chars
-        )
-        return sentences, chunks
-
-    def _request(self, article: Article, chunk: list[Sentence], index: int, total: int) -> Request:
-        note = ""
-        if total > 1:
-            note = (
-                f"This is part {index} of {total} of a long article. Extract what this part says."
-            )
-        messages = self.prompt.messages(
-            article=article.text[chunk[0].start : chunk[-1].end],
-            title=article.title,
-            chunk_note=note,
-        )
-        return Request(
-            messages=messages,
-            sentences=tuple(chunk),
-            max_reasks=self.options.max_reasks,
-            max_tokens=self.options.max_tokens,
-            temperature=self.options.temperature,
-            salvage=self.options.salvage,
-        )
+        return sentences
 
     def cache_key(self, article: Article) -> str:
         parts = [
             self.backend.name,
-            self.prompt.sha256,
+            self.strategy.name,
+            self.strategy.info.sha256,
             article_sha256(article.text),
             repr(sorted(self.options.fingerprint().items())),
             repr(article.title),
@@ -107,7 +93,7 @@ class Summarizer:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def _finish(
-        self, article: Article, items: Items, meter: Meter, started: float, chunks: int
+        self, article: Article, items: Items, meter: Meter, started: float
     ) -> NegotiationSummary:
         if not mentions_negotiation(article.text):
             items = Items(summary=items.summary)  # nothing to negotiate: invent nothing
@@ -122,13 +108,13 @@ class Summarizer:
             ),
             run=RunInfo(
                 model=self.backend.name,
-                prompt=self.prompt.info,
+                prompt=self.strategy.info,
                 usage=meter.usage,
                 wall_seconds=round(time.perf_counter() - started, 3),
                 model_seconds=round(meter.model_seconds, 3),
-                chunks=chunks,
+                chunks=items.chunks,
                 dropped_items=meter.dropped_items,
-                settings=self.options.fingerprint(),
+                settings={**self.options.fingerprint(), "strategy": self.strategy.name},
             ),
         )
         if self.cache is not None:
@@ -148,20 +134,14 @@ class Summarizer:
         cached = self._cached(article)
         if cached is not None:
             return cached
-        started, meter, chunks = time.perf_counter(), Meter(), self._chunks(article)[1]
-        parts = [
-            ground(self.backend.extract(self._request(article, c, i, len(chunks)), meter), c)
-            for i, c in enumerate(chunks, 1)
-        ]
-        return self._finish(article, merge_items(parts), meter, started, len(chunks))
+        started, meter = time.perf_counter(), Meter()
+        items = self.strategy.run(article, self._sentences(article), self.backend, meter)
+        return self._finish(article, items, meter, started)
 
     async def asummarize(self, article: Article) -> NegotiationSummary:
         cached = self._cached(article)
         if cached is not None:
             return cached
-        started, meter, chunks = time.perf_counter(), Meter(), self._chunks(article)[1]
-        parts = [
-            ground(await self.backend.aextract(self._request(article, c, i, len(chunks)), meter), c)
-            for i, c in enumerate(chunks, 1)
-        ]
-        return self._finish(article, merge_items(parts), meter, started, len(chunks))
+        started, meter = time.perf_counter(), Meter()
+        items = await self.strategy.arun(article, self._sentences(article), self.backend, meter)
+        return self._finish(article, items, meter, started)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,9 +17,9 @@ from openai.types.chat import ChatCompletion
 from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_message import ChatCompletionMessage
 from openai.types.completion_usage import CompletionUsage
+from pydantic import BaseModel
 
 from summarizer.backends.base import Meter, Request
-from summarizer.extraction import Extraction
 from summarizer.sentences import split_sentences
 
 EVALS = Path(__file__).resolve().parents[1] / "evals"
@@ -71,17 +71,22 @@ class FakeBackend:
         self.completion_tokens = completion_tokens
         self.requests: list[Request] = []
 
-    def extract(self, request: Request, meter: Meter) -> Extraction:
+    def structured(self, request: Request, meter: Meter) -> BaseModel:
         self.requests.append(request)
         data = self.respond(article_of(request), len(self.requests) - 1)
         usage = SimpleNamespace(
             prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens
         )
         meter.record(SimpleNamespace(usage=usage), 0.0)
-        return Extraction.model_validate(data, context={"sentences": request.sentences})
+        return request.response_model.model_validate(data, context=request.validation_context())
 
-    async def aextract(self, request: Request, meter: Meter) -> Extraction:
-        return self.extract(request, meter)
+    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
+        return self.structured(request, meter)
+
+    def choose(
+        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
+    ) -> dict[str, float]:
+        raise AssertionError("the single-call fake backend makes no one-token choices")
 
 
 def empty_answer(summary: str = "No negotiation is reported.") -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """Backends: one model string chooses one. Heavy SDKs load lazily, on first use.
 
-- ``local`` (default): the embedded model, in-process (``summarizer[local]``).
-- ``local:/path/model.gguf``: any other GGUF file, in-process.
+- ``local`` (default): the embedded model, in-process on llama.cpp's server engine
+  (xllamacpp, ``summarizer[local]``).
+- ``local:/path/model.gguf``: any other GGUF file, the same way.
+- ``llamacpp`` / ``llamacpp:/path/model.gguf``: the previous engine (llama-cpp-python
+  with the project's own decoder, ``summarizer[llamacpp]``), kept for comparison.
 - anything else: a litellm model string (``openai/gpt-4o-mini``, ``ollama/qwen2.5``, ...).
 """
 
@@ -12,10 +15,12 @@ import os
 from ..errors import UsageError
 from ..transport import RetryPolicy
 from .base import Backend, Meter, Request
+from .engine import ProgressHook
 
 __all__ = ["Backend", "Meter", "Request", "DEFAULT_MODEL", "resolve_model", "make_backend"]
 
 DEFAULT_MODEL = "local"
+HOSTED_CONCURRENCY = 8
 
 
 def resolve_model(model: str | None) -> str:
@@ -32,19 +37,27 @@ def make_backend(
     api_base: str | None = None,
     api_key: str | None = None,
     timeout: float = 120.0,
-    concurrency: int = 8,
+    concurrency: int | None = None,
     mode: str = "tools",
     retry: RetryPolicy | None = None,
+    progress: ProgressHook | None = None,
 ) -> Backend:
     """Build the backend a model string names."""
     name = resolve_model(model)
-    if name == "local" or name.startswith("local:"):
-        from .local import LocalBackend
+    for prefix in ("local", "llamacpp"):
+        if name == prefix or name.startswith(prefix + ":"):
+            path = name.partition(":")[2] or None
+            if name.startswith(prefix + ":") and not path:
+                raise UsageError(f"'{prefix}:' needs a path, as in {prefix}:/path/model.gguf")
+            if prefix == "llamacpp":
+                from .llamacpp import LlamaCppBackend
 
-        path = name.partition(":")[2] or None
-        if name.startswith("local:") and not path:
-            raise UsageError("'local:' needs a path, as in local:/path/model.gguf")
-        return LocalBackend(path)
+                return LlamaCppBackend(path)
+            from .engine import EngineSettings
+            from .local import LocalBackend
+
+            slots = EngineSettings(n_parallel=max(1, concurrency or 1))
+            return LocalBackend(path, slots, progress=progress)
     from .hosted import HostedBackend
 
     return HostedBackend(
@@ -52,7 +65,7 @@ def make_backend(
         api_base=api_base,
         api_key=api_key,
         timeout=timeout,
-        concurrency=max(1, concurrency),
+        concurrency=max(1, concurrency or HOSTED_CONCURRENCY),
         mode=mode,
         retry=retry or RetryPolicy(),
     )

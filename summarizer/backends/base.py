@@ -1,6 +1,7 @@
 """The backend seam: one small Protocol, and the instructor driver both backends share.
 
-A backend turns chat messages into a validated ``Extraction``. Validation
+A backend turns chat messages into a validated pydantic model (``Request.response_model``:
+the whole ``Extraction`` of one call, or one stage's answer in a staged strategy). Validation
 failures are re-asked by instructor (``max_reasks``); transport failures are
 retried below instructor by tenacity (see ``transport``), so the two budgets
 stay separate. A ``Meter`` sees every call, failed ones included.
@@ -13,7 +14,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -92,7 +93,10 @@ def ametered(func: Callable[..., Awaitable[Any]], meter: Meter) -> Callable[...,
 
 @dataclass(frozen=True)
 class Request:
-    """One extraction call: messages, the sentences in scope, and budgets."""
+    """One structured call: messages, the answer's model, the validation context, budgets.
+
+    Validators see ``{"sentences": sentences, **context}`` as their context.
+    """
 
     messages: list[dict[str, str]]
     sentences: tuple[Sentence, ...]
@@ -100,7 +104,11 @@ class Request:
     max_tokens: int
     temperature: float = 0.0
     salvage: bool = True
-    response_model: type[Extraction] = Extraction
+    response_model: type[BaseModel] = Extraction
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    def validation_context(self) -> dict[str, Any]:
+        return {"sentences": self.sentences, **self.context}
 
 
 class Backend(Protocol):
@@ -115,9 +123,15 @@ class Backend(Protocol):
     @property
     def context_chars(self) -> int: ...
 
-    def extract(self, request: Request, meter: Meter) -> Extraction: ...
+    def structured(self, request: Request, meter: Meter) -> BaseModel: ...
 
-    async def aextract(self, request: Request, meter: Meter) -> Extraction: ...
+    async def astructured(self, request: Request, meter: Meter) -> BaseModel: ...
+
+    def choose(
+        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
+    ) -> dict[str, float]:
+        """The probability of each option as the answer's first token (renormalised)."""
+        ...
 
 
 def translate_failure(exc: BaseException, meter: Meter) -> SummarizerError:
@@ -230,7 +244,11 @@ def salvage_failure(exc: BaseException, request: Request, meter: Meter) -> Extra
     Only for validation failures (not provider errors, not output cut off at the
     token limit). The number of dropped items is counted on the meter.
     """
-    if not request.salvage or "IncompleteOutput" in type(exc).__name__:
+    if (
+        not request.salvage
+        or request.response_model is not Extraction
+        or "IncompleteOutput" in type(exc).__name__
+    ):
         return None
     attempts = getattr(exc, "failed_attempts", None) or []
     for attempt in reversed(attempts):
@@ -246,7 +264,7 @@ def salvage_failure(exc: BaseException, request: Request, meter: Meter) -> Extra
 def run_sync(
     client: Any, request: Request, extra: dict[str, Any], meter: Meter | None = None
 ) -> BaseModel:
-    token = _VALIDATION_CONTEXT.set({"sentences": request.sentences})
+    token = _VALIDATION_CONTEXT.set(request.validation_context())
     try:
         result: BaseModel = client.chat.completions.create(**_call_kwargs(request, extra))
     except Exception as exc:
@@ -262,7 +280,7 @@ def run_sync(
 async def run_async(
     client: Any, request: Request, extra: dict[str, Any], meter: Meter | None = None
 ) -> BaseModel:
-    token = _VALIDATION_CONTEXT.set({"sentences": request.sentences})
+    token = _VALIDATION_CONTEXT.set(request.validation_context())
     try:
         result: BaseModel = await client.chat.completions.create(**_call_kwargs(request, extra))
     except Exception as exc:

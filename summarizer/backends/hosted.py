@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import ConfigError
-from ..extraction import Extraction
 from ..redaction import protect_loggers, register_secret
 from ..transport import RetryPolicy, with_async_retries, with_retries
 from .base import Meter, Request, ametered, metered, run_async, run_sync, translate_failure
+from .engine import option_probs
 
 
 @functools.cache
@@ -106,7 +109,7 @@ class HostedBackend:
 
         return with_async_retries(self.retry, ametered(call, meter))
 
-    def extract(self, request: Request, meter: Meter) -> Extraction:
+    def structured(self, request: Request, meter: Meter) -> BaseModel:
         import instructor
 
         client = instructor.from_litellm(self._create(meter), mode=_mode(self.mode))
@@ -114,10 +117,31 @@ class HostedBackend:
             result = run_sync(client, request, {"model": self.model}, meter)
         except Exception as exc:
             raise translate_failure(exc, meter) from exc
-        assert isinstance(result, Extraction)
+        assert isinstance(result, request.response_model)
         return result
 
-    async def aextract(self, request: Request, meter: Meter) -> Extraction:
+    def choose(
+        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
+    ) -> dict[str, float]:
+        """Option probabilities from the first answer token's top logprobs (providers
+        that return logprobs, such as OpenAI's)."""
+        response = self._create(meter)(
+            model=self.model,
+            messages=messages,
+            max_tokens=1,
+            temperature=0.0,
+            logprobs=True,
+            top_logprobs=20,
+        )
+        try:
+            top = response.choices[0].logprobs.content[0].top_logprobs
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise ConfigError(
+                f"{self.model} returned no logprobs; use --strategy single with this model"
+            ) from exc
+        return option_probs([{"token": t.token, "logprob": t.logprob} for t in top], options)
+
+    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
         import instructor
 
         client = instructor.from_litellm(
@@ -127,5 +151,5 @@ class HostedBackend:
             result = await run_async(client, request, {"model": self.model}, meter)
         except Exception as exc:
             raise translate_failure(exc, meter) from exc
-        assert isinstance(result, Extraction)
+        assert isinstance(result, request.response_model)
         return result

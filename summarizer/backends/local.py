@@ -1,82 +1,32 @@
-"""The embedded model, in-process with llama-cpp-python (the ``[local]`` extra).
+"""The embedded model (``local``, the default), in-process on llama.cpp's server engine.
 
-The model loads once per process and serves one call at a time. Structured
-output is grammar-constrained: llama-cpp-python ignores ``{"type": "json_schema"}``,
-so the JSON schema instructor sends is re-shaped as ``{"type": "json_object",
-"schema": ...}``. The fixed system prompt comes first, so llama-cpp-python's
-prefix match reuses its KV cache across articles and chunks.
+Structured calls go through instructor (JSON_SCHEMA mode), as for hosted models: the
+schema instructor sends becomes the engine's JSON-schema constraint, the answer is
+validated, and an invalid answer is re-asked with the error. The engine batches
+concurrent calls (``EngineSettings.n_parallel`` slots) and reuses the KV cache of a
+shared prompt prefix, so the staged strategies put the article first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
-import os
-import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import ConfigError
-from ..extraction import Extraction
 from .base import Meter, Request, metered, run_sync, translate_failure
+from .engine import Completion, Engine, EngineSettings, ProgressHook, get_engine
 from .model_files import embedded_model_path
 
 log = logging.getLogger("summarizer")
 
-_MODELS: dict[tuple[Any, ...], Any] = {}
 
-
-@atexit.register
-def _close_models() -> None:
-    """Free models before interpreter teardown (llama-cpp-python's __del__ fails then)."""
-    for llama in _MODELS.values():
-        try:
-            llama.close()
-        except Exception:  # pragma: no cover - best effort at exit
-            pass
-    _MODELS.clear()
-
-
-_LOAD_LOCK = threading.Lock()
-_CALL_LOCK = threading.Lock()
-
-
-def default_threads() -> int:
-    """One thread per core available to this process."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-@dataclass(frozen=True)
-class LocalSettings:
-    n_ctx: int = 8192
-    n_threads: int = 0  # 0: one per core
-    n_batch: int = 512
-    seed: int = 0
-    #: "lazy": greedy decoding, grammar checked on the chosen token only (default);
-    #: "lookup": lazy + prompt-lookup drafts (measured slower on 2 cores, see
-    #: BENCHMARKS.md); "stock": llama-cpp-python's create_chat_completion.
-    decoder: str = "lazy"
-
-
-_DECODERS: dict[tuple[int, bool], Any] = {}
-
-
-def _decoder(llama: Any, *, draft: bool) -> Any:
-    from .fast_decode import FastDecoder
-
-    key = (id(llama), draft)
-    if key not in _DECODERS:
-        _DECODERS[key] = FastDecoder(llama, draft=draft)
-    return _DECODERS[key]
-
-
-def completion(stats: Any, model: str) -> Any:
+def chat_completion(result: Completion, model: str) -> Any:
     """An openai ChatCompletion for instructor, with usage (cached prompt tokens noted)."""
     from openai.types.chat import ChatCompletion
 
@@ -89,123 +39,113 @@ def completion(stats: Any, model: str) -> Any:
             "choices": [
                 {
                     "index": 0,
-                    "finish_reason": stats.finish_reason,
-                    "message": {"role": "assistant", "content": stats.text},
+                    "finish_reason": result.finish_reason,
+                    "message": {"role": "assistant", "content": result.text},
                 }
             ],
             "usage": {
-                "prompt_tokens": stats.prompt_tokens,
-                "completion_tokens": stats.completion_tokens,
-                "total_tokens": stats.prompt_tokens + stats.completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": stats.cached_tokens},
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "total_tokens": result.prompt_tokens + result.completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": result.cached_tokens},
             },
         }
     )
 
 
-def load_llama(path: Path, settings: LocalSettings) -> Any:
-    """The process-wide Llama for ``path`` (loaded on first use)."""
-    threads = settings.n_threads or default_threads()
-    key = (str(path), settings.n_ctx, threads, settings.n_batch)
-    with _LOAD_LOCK:
-        if key in _MODELS:
-            return _MODELS[key]
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise ConfigError(
-                "the local backend needs llama-cpp-python: pip install 'summarizer[local]'"
-            ) from exc
-        if not path.is_file():
-            raise ConfigError(f"model file not found: {path}", path=str(path))
-        log.info("loading %s (n_ctx=%d, threads=%d)", path.name, settings.n_ctx, threads)
-        try:
-            llama = Llama(
-                model_path=str(path),
-                n_ctx=settings.n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=settings.n_batch,
-                seed=settings.seed,
-                verbose=False,
-            )
-        except Exception as exc:  # llama.cpp raises ValueError for unreadable models
-            raise ConfigError(f"could not load model {path}: {exc}", path=str(path)) from exc
-        _MODELS[key] = llama
-        return llama
-
-
-def json_object_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
-    """instructor's JSON_SCHEMA ``response_format`` in the shape llama-cpp-python obeys."""
+def schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON schema in instructor's JSON_SCHEMA ``response_format``."""
     if not response_format:
         return None
     if response_format.get("type") == "json_schema":
-        schema = response_format.get("json_schema", {}).get("schema")
-        return {"type": "json_object", "schema": schema}
-    return response_format
+        schema: dict[str, Any] | None = response_format.get("json_schema", {}).get("schema")
+        return schema
+    schema = response_format.get("schema")
+    return schema
 
 
 class LocalBackend:
     """``local`` (the embedded model) or ``local:/path/model.gguf``."""
 
-    concurrency = 1
-
-    def __init__(self, model_path: str | None = None, settings: LocalSettings | None = None):
+    def __init__(
+        self,
+        model_path: str | None = None,
+        settings: EngineSettings | None = None,
+        *,
+        progress: ProgressHook | None = None,
+    ) -> None:
         self._path = Path(model_path).expanduser() if model_path else None
-        self.settings = settings or LocalSettings()
+        self.settings = settings or EngineSettings()
         self.name = f"local:{self._path}" if self._path else "local"
-        self.last_stats: list[Any] = []  # decoder statistics, for benchmarks
+        self.progress = progress
+        self.concurrency = max(1, self.settings.n_parallel)
+        self.last: list[Completion] = []  # per-call statistics, for benchmarks
         # Article characters per chunk: context minus prompt, answer and one re-ask.
         self.context_chars = max(2_000, int((self.settings.n_ctx - 3_000) * 3.2))
 
-    def llama(self) -> Any:
+    def engine(self) -> Engine:
         path = self._path or embedded_model_path()
-        return load_llama(path, self.settings)
+        engine = get_engine(path, self.settings)
+        if not engine.loaded and self.progress is not None:
+            self.progress("loading", path.name)
+        engine.server()
+        return engine
 
-    def _create(self, llama: Any) -> Any:
-        if self.settings.decoder == "stock":
-            return self._stock_create(llama)
-        if self.settings.decoder not in ("lazy", "lookup"):
-            raise ConfigError(f"unknown decoder {self.settings.decoder!r}")
-        decoder = _decoder(llama, draft=self.settings.decoder == "lookup")
-
+    def _create(self, engine: Engine) -> Any:
         def create(**kwargs: Any) -> Any:
-            response_format = json_object_format(kwargs.get("response_format")) or {}
-            schema = response_format.get("schema")
+            schema = schema_of(kwargs.get("response_format"))
             if schema is None:
                 raise ConfigError("the local backend needs a JSON schema (instructor JSON_SCHEMA)")
-            with _CALL_LOCK:
-                stats = decoder.generate(kwargs["messages"], schema, int(kwargs["max_tokens"]))
-            self.last_stats.append(stats)
-            return completion(stats, self.name)
+            if self.progress is not None:
+                self.progress("reading", f"{len(kwargs['messages'])} messages")
+            result = engine.chat(
+                kwargs["messages"],
+                schema=schema,
+                max_tokens=int(kwargs["max_tokens"]),
+                temperature=float(kwargs.get("temperature") or 0.0),
+            )
+            self.last.append(result)
+            if self.progress is not None:
+                self.progress(
+                    "wrote",
+                    f"{result.prompt_tokens} tokens read ({result.cached_tokens} cached) in "
+                    f"{result.prompt_seconds:.1f}s, {result.completion_tokens} written in "
+                    f"{result.generation_seconds:.1f}s",
+                )
+            return chat_completion(result, self.name)
 
         return create
 
-    def _stock_create(self, llama: Any) -> Any:
-        """llama-cpp-python's own chat completion (grammar over the full vocabulary)."""
-
-        def create(**kwargs: Any) -> Any:
-            kwargs.pop("model", None)
-            kwargs["response_format"] = json_object_format(kwargs.get("response_format"))
-            kwargs.setdefault("seed", self.settings.seed)
-            with _CALL_LOCK:
-                return llama.create_chat_completion_openai_v1(**kwargs)
-
-        return create
-
-    def extract(self, request: Request, meter: Meter) -> Extraction:
+    def structured(self, request: Request, meter: Meter) -> BaseModel:
         import instructor
 
-        llama = self.llama()
         client = instructor.from_litellm(
-            metered(self._create(llama), meter), mode=instructor.Mode.JSON_SCHEMA
+            metered(self._create(self.engine()), meter), mode=instructor.Mode.JSON_SCHEMA
         )
         try:
             result = run_sync(client, request, {}, meter)
         except Exception as exc:
             raise translate_failure(exc, meter) from exc
-        assert isinstance(result, Extraction)
+        assert isinstance(result, request.response_model)
         return result
 
-    async def aextract(self, request: Request, meter: Meter) -> Extraction:
-        return await asyncio.to_thread(self.extract, request, meter)
+    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
+        return await asyncio.to_thread(self.structured, request, meter)
+
+    def choose(
+        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
+    ) -> dict[str, float]:
+        """The probability of each option as the first word of the answer (one token)."""
+        started = time.perf_counter()
+        try:
+            probs, result = self.engine().choice_probs(messages, options)
+        except BaseException:
+            meter.record_failure(time.perf_counter() - started)
+            raise
+        meter.record(chat_completion(result, self.name), time.perf_counter() - started)
+        return probs
+
+    async def achoose(
+        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
+    ) -> dict[str, float]:
+        return await asyncio.to_thread(self.choose, messages, options, meter)

@@ -134,6 +134,51 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     calibrate.add_argument("--json", action="store_true", help="print the figures as JSON")
     calibrate.set_defaults(handler=cmd_calibrate)
 
+    probes = commands.add_parser(
+        "probes",
+        help="run the hallucination probes",
+        description="Summarize every text of a probe folder (probes.yaml + <id>.txt; default "
+        "evals/probes) and report the hallucination rate (negated concessions reported, items "
+        "invented in texts with no negotiation, exchanges invented in one-sided texts), the "
+        "abstention score and the faithfulness of every item to its evidence, in "
+        "RUN_DIR/report.md, report.html and probes.json. Resumable.",
+    )
+    probes.add_argument("dir", type=Path, nargs="?", default=Path("evals/probes"))
+    probes.add_argument("--out", type=Path, help="run folder (default: runs/probes-<model>)")
+    probes.add_argument(
+        "--max-rate", type=float, help="exit 1 when the hallucination rate is above this"
+    )
+    add_model_options(probes)
+    probes.set_defaults(handler=cmd_probes)
+
+    train = commands.add_parser(
+        "train-selector",
+        help="retrain the staged strategy's sentence classifiers",
+        description="Train the sentence selector (summarizer/data/selector.npz) on the gold "
+        "folder's evidence sentences: the heads trained on every article, and one pair per "
+        "article trained without it (used whenever that article is summarized, so figures "
+        "on the gold set stay leave-one-article-out). With --collect, first ask the embedded "
+        "model the judge questions about every gold sentence not yet in --judgements "
+        "(about 2 s per sentence on 2 cores; resumable). Prints the held-out sentence-level "
+        "precision, recall and F1 of both stages.",
+    )
+    train.add_argument("dir", type=Path, help="gold folder")
+    train.add_argument(
+        "--judgements",
+        type=Path,
+        default=Path("evals/training/judgements.jsonl"),
+        help="the model's judgements of the gold sentences (evals/training/judgements.jsonl)",
+    )
+    train.add_argument(
+        "--sentences",
+        type=Path,
+        default=None,
+        help="extra labeled sentences for the prefilter (JSONL, evals/training/sentences.jsonl)",
+    )
+    train.add_argument("--collect", action="store_true", help="collect missing judgements first")
+    train.add_argument("--out", type=Path, help="weights file (default: the package's)")
+    train.set_defaults(handler=cmd_train_selector)
+
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ..evaluation.gold import load_gold_dir
@@ -181,6 +226,43 @@ def _command_line(args: argparse.Namespace) -> list[str]:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"
+
+
+def cmd_probes(args: argparse.Namespace) -> int:
+    from ..evaluation.probes import load_probes, markdown, run_probes
+
+    load_probes(args.dir)  # refuse a broken manifest before loading a model
+    summarizer = make_summarizer(args)
+    run_dir = args.out or Path("runs") / f"probes-{_slug(summarizer.backend.name)}"
+    scores = run_probes(args.dir, run_dir, summarizer, concurrency=args.concurrency)
+    sys.stdout.write(markdown(scores))
+    print(f"summarizer: probe reports in {run_dir}", file=sys.stderr)
+    if args.max_rate is not None and scores.hallucination_rate > args.max_rate:
+        print(
+            f"summarizer: hallucination rate {scores.hallucination_rate:.3f} is above "
+            f"{args.max_rate}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_train_selector(args: argparse.Namespace) -> int:
+    import json
+
+    from ..evaluation.gold import load_gold_dir
+    from ..evaluation.selector_training import collect_judgements, gold_examples, train
+    from ..selector import WEIGHTS_PATH, save_heads
+
+    golds = load_gold_dir(args.dir)
+    if args.collect:
+        collect_judgements(gold_examples(golds).texts, args.judgements)
+    result = train(golds, args.judgements, args.sentences)
+    out = args.out or WEIGHTS_PATH
+    save_heads(out, result.heads)
+    print(json.dumps(result.held_out, indent=2))
+    print(f"summarizer: wrote {out} ({len(result.heads) - 1} held-out heads)", file=sys.stderr)
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

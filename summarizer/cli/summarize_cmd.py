@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..markdown import to_markdown
 from ..pipeline import Options, Summarizer
 from ..schema import NegotiationSummary
+from ..strategies import STRATEGIES
 from ..text_input import expand_paths, read_bytes, read_path
 
 
@@ -31,7 +32,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-base", help="base URL of an OpenAI-compatible or other provider")
     group.add_argument("--timeout", type=float, default=120.0, help="seconds per call (120)")
     group.add_argument(
-        "--concurrency", type=int, default=8, help="parallel articles, hosted models (8)"
+        "--concurrency",
+        type=int,
+        default=None,
+        help="articles in parallel: hosted models (default 8), or slots decoded together in "
+        "the embedded model's one engine (default 1)",
     )
     group.add_argument("--max-reasks", type=int, default=1, help="re-asks after invalid output (1)")
     group.add_argument(
@@ -45,13 +50,26 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default="tools",
         help="instructor mode for hosted models: tools, json, json_schema, md_json (tools)",
     )
+    group.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=None,
+        help="how the model is asked: 'staged' (selected sentences, then two small calls; the "
+        "default for the embedded model) or 'single' (one call fills everything; the default "
+        "for hosted models); see evals/README.md",
+    )
     group.add_argument("--no-cache", action="store_true", help="ignore and do not fill the cache")
 
 
 def make_summarizer(args: argparse.Namespace) -> Summarizer:
-    if args.concurrency < 1 or args.max_reasks < 0 or args.transport_attempts < 1:
+    if (args.concurrency or 1) < 1 or args.max_reasks < 0 or args.transport_attempts < 1:
         raise UsageError("--concurrency and --transport-attempts must be >= 1, --max-reasks >= 0")
-    options = Options(max_reasks=args.max_reasks, transport_attempts=args.transport_attempts)
+    options = Options(
+        max_reasks=args.max_reasks,
+        transport_attempts=args.transport_attempts,
+        strategy=args.strategy,
+    )
+    show = sys.stderr.isatty() and not getattr(args, "silent", False)
     return api.build_summarizer(
         args.model,
         api_base=args.api_base,
@@ -60,7 +78,21 @@ def make_summarizer(args: argparse.Namespace) -> Summarizer:
         concurrency=args.concurrency,
         options=options,
         cache=None if args.no_cache else default_cache(),
+        progress=phase_printer() if show or getattr(args, "verbose", 0) else None,
     )
+
+
+def phase_printer() -> Any:
+    """Print the embedded model's phases on stderr (loading, reading, writing)."""
+    labels = {"loading": "loading the model", "reading": "reading", "wrote": "done:"}
+
+    def show(phase: str, detail: str) -> None:
+        if phase == "reading":
+            print("summarizer: reading the prompt and writing the answer ...", file=sys.stderr)
+            return
+        print(f"summarizer: {labels.get(phase, phase)} {detail}", file=sys.stderr, flush=True)
+
+    return show
 
 
 def register(commands: Any) -> None:

@@ -131,7 +131,8 @@ def run_metadata(
     }
     if summarizer is not None:
         meta["model"] = redact(summarizer.backend.name)
-        meta["prompt"] = summarizer.prompt.info.model_dump()
+        meta["prompt"] = summarizer.strategy.info.model_dump()
+        meta["strategy"] = summarizer.strategy.name
         meta["options"] = summarizer.options.fingerprint()
     return meta
 

@@ -1,0 +1,252 @@
+"""The embedded engine: llama.cpp's native server, in-process, through ``xllamacpp``.
+
+``xllamacpp`` ships prebuilt wheels (no compile on install). Its ``Server`` runs the
+llama.cpp server loop in a thread of this process: OpenAI-style chat completions,
+JSON-schema constrained output, prompt caching (a request that shares a prefix with
+the slot's last one reuses its KV cache) and continuous batching over ``n_parallel``
+slots. It is thread safe, so concurrent callers are batched inside one engine, never
+run as two engines on the same cores (see BENCHMARKS.md, "Engines").
+
+One ``Engine`` per (model file, settings) per process; it loads on first use.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ProviderError
+
+log = logging.getLogger("summarizer")
+
+
+def default_threads() -> int:
+    """One thread per core available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the embedded engine runs. ``n_ctx`` is per slot."""
+
+    n_ctx: int = 8192
+    n_parallel: int = 1  # slots decoded together (continuous batching)
+    n_threads: int = 0  # 0: one per core
+    n_batch: int = 512
+    n_ubatch: int = 512
+    seed: int = 0
+
+
+#: Called with (phase, detail) as a call advances: "loading", "reading", "writing".
+ProgressHook = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The text of one answer and what it cost."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    prompt_seconds: float
+    generation_seconds: float
+
+
+class Engine:
+    """One loaded model serving chat completions (thread safe, batched)."""
+
+    def __init__(self, path: Path, settings: EngineSettings) -> None:
+        self.path = path
+        self.settings = settings
+        self._server: Any = None
+        self._lock = threading.Lock()
+        self.load_seconds = 0.0
+
+    @property
+    def loaded(self) -> bool:
+        return self._server is not None
+
+    def _load(self) -> Any:
+        try:
+            import xllamacpp
+        except ImportError as exc:
+            raise ConfigError(
+                "the local backend needs xllamacpp: pip install 'summarizer[local]'"
+            ) from exc
+        if not self.path.is_file():
+            raise ConfigError(f"model file not found: {self.path}", path=str(self.path))
+        s = self.settings
+        threads = s.n_threads or default_threads()
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.path)
+        params.n_parallel = max(1, s.n_parallel)
+        params.n_ctx = s.n_ctx * params.n_parallel  # the context is shared by the slots
+        params.n_batch = s.n_batch
+        params.n_ubatch = s.n_ubatch
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.sampling.seed = s.seed
+        params.warmup = False
+        params.cache_prompt = True
+        # llama.cpp logs every request to fd 2; SUMMARIZER_ENGINE_LOG=1 keeps that.
+        params.verbosity = 1 if os.environ.get("SUMMARIZER_ENGINE_LOG") else -1
+        log.info(
+            "loading %s (n_ctx=%d, slots=%d, threads=%d)",
+            self.path.name,
+            s.n_ctx,
+            params.n_parallel,
+            threads,
+        )
+        started = time.perf_counter()
+        try:
+            server = xllamacpp.Server(params)
+        except Exception as exc:
+            raise ConfigError(
+                f"could not load model {self.path}: {exc}", path=str(self.path)
+            ) from exc
+        self.load_seconds = time.perf_counter() - started
+        return server
+
+    def server(self) -> Any:
+        with self._lock:
+            if self._server is None:
+                self._server = self._load()
+            return self._server
+
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        """One chat completion, constrained to ``schema`` when given."""
+        request: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "seed": self.settings.seed,
+            "cache_prompt": True,
+        }
+        if schema is not None:
+            request["grammar"] = compact_json_grammar(schema)
+        answer = self.server().handle_chat_completions(request)
+        if not isinstance(answer, dict) or "choices" not in answer:
+            detail = answer.get("error", answer) if isinstance(answer, dict) else answer
+            raise ProviderError(
+                f"the local engine failed: {str(detail)[:300]}", provider_cause="engine", attempts=1
+            )
+        return _completion(answer)
+
+    def choice_probs(
+        self, messages: list[dict[str, str]], options: Sequence[str]
+    ) -> tuple[dict[str, float], Completion]:
+        """The probability of each option as the answer's first word (case and leading
+        space ignored), renormalised over the options, from one generated token."""
+        request: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "logprobs": True,
+            "top_logprobs": 20,
+            "cache_prompt": True,
+        }
+        answer = self.server().handle_chat_completions(request)
+        if not isinstance(answer, dict) or "choices" not in answer:
+            raise ProviderError(
+                f"the local engine failed: {str(answer)[:300]}", provider_cause="engine", attempts=1
+            )
+        content = (answer["choices"][0].get("logprobs") or {}).get("content") or []
+        top = content[0].get("top_logprobs", []) if content else []
+        return option_probs(top, options), _completion(answer)
+
+    def close(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+        del server  # the server's destructor stops its loop and frees the model
+
+
+def _completion(answer: dict[str, Any]) -> Completion:
+    choice = answer["choices"][0]
+    usage = answer.get("usage") or {}
+    timings = answer.get("timings") or {}
+    return Completion(
+        text=choice["message"].get("content") or "",
+        finish_reason=choice.get("finish_reason") or "stop",
+        prompt_tokens=int(usage.get("prompt_tokens", 0)),
+        completion_tokens=int(usage.get("completion_tokens", 0)),
+        cached_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)),
+        prompt_seconds=float(timings.get("prompt_ms", 0.0)) / 1000,
+        generation_seconds=float(timings.get("predicted_ms", 0.0)) / 1000,
+    )
+
+
+def option_probs(top: Sequence[dict[str, Any]], options: Sequence[str]) -> dict[str, float]:
+    """Sum the probabilities of the top tokens that start each option, renormalised.
+
+    A token counts for an option when, lower-cased and stripped, it is a non-empty
+    prefix of the option ("con" counts for "concession"). With no option among the
+    top tokens, every option gets the same share.
+    """
+    mass = dict.fromkeys(options, 0.0)
+    for entry in top:
+        token = str(entry.get("token", "")).strip().casefold()
+        if not token:
+            continue
+        for option in options:
+            if option.casefold().startswith(token):
+                mass[option] += math.exp(float(entry.get("logprob", -100.0)))
+                break
+    total = sum(mass.values())
+    if total <= 0:
+        return dict.fromkeys(options, 1.0 / len(options))
+    return {k: v / total for k, v in mass.items()}
+
+
+def compact_json_grammar(schema: dict[str, Any]) -> str:
+    """An llguidance grammar for ``schema`` that allows no whitespace between tokens.
+
+    llama.cpp turns a ``response_format`` schema into the same ``%json`` grammar but
+    with flexible whitespace, and the model then spends about a third of its tokens
+    on newlines and indentation.
+    """
+    constrained = {**schema, "x-guidance": {"whitespace_flexible": False}}
+    return "%llguidance {}\nstart: %json " + json.dumps(constrained, separators=(",", ":"))
+
+
+_ENGINES: dict[tuple[str, EngineSettings], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(path: Path, settings: EngineSettings) -> Engine:
+    """The process-wide engine for ``path`` and ``settings``."""
+    key = (str(path), settings)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = Engine(path, settings)
+        return _ENGINES[key]
+
+
+@atexit.register
+def _close_engines() -> None:
+    for engine in list(_ENGINES.values()):
+        try:
+            engine.close()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+    _ENGINES.clear()

@@ -1,0 +1,130 @@
+"""Is an item's text faithful to its evidence sentence?
+
+An item's text is either an exact span of its evidence (its characters, whitespace
+intact) or a paraphrase. A paraphrase is unfaithful when it:
+
+- has a number the evidence does not have ("$7 trillion" against "$1.7 trillion");
+- has a negation the evidence does not have, or drops one the evidence has within
+  the words it copies ("did not agree" written as "agreed");
+- turns a polarity word into its opposite ("bad faith" against "good faith",
+  "refused" against "agreed");
+- names a party, place or person (a capitalised word) that the evidence does not;
+- is a mangled copy: words glued together ("90days", "longer-termresolution").
+
+Used by the extraction validators (an unfaithful paraphrase is re-asked, then
+replaced by the exact span or dropped) and by the eval harness (faithfulness rate).
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019.,%$-]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+NEGATIONS = frozenset(
+    "not no never none neither nor without cannot can't won't didn't doesn't don't "
+    "isn't aren't wasn't weren't hasn't haven't hadn't refused refuses refuse rejected "
+    "rejects reject declined declines denied denies".split()
+)
+_OPPOSITES = (
+    ("good", "bad"),
+    ("agreed", "refused"),
+    ("agree", "refuse"),
+    ("accept", "reject"),
+    ("accepted", "rejected"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("raise", "lower"),
+    ("raised", "lowered"),
+    ("lift", "impose"),
+    ("lifted", "imposed"),
+    ("win", "lose"),
+    ("won", "lost"),
+    ("more", "less"),
+    ("higher", "lower"),
+    ("up", "down"),
+    ("approve", "oppose"),
+    ("approved", "opposed"),
+    ("support", "oppose"),
+    ("ease", "tighten"),
+    ("eased", "tightened"),
+    ("open", "closed"),
+    ("allow", "ban"),
+    ("allowed", "banned"),
+)
+OPPOSITE: dict[str, str] = {}
+for _a, _b in _OPPOSITES:
+    OPPOSITE[_a] = _b
+    OPPOSITE[_b] = _a
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(".,'\u2019") for w in _WORD.findall(text.replace("\u2019", "'"))]
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_exact_span(text: str, evidence: str) -> bool:
+    """``text`` occurs in ``evidence`` character for character."""
+    return bool(text) and text in evidence
+
+
+def problem(text: str, evidence: str) -> str | None:
+    """Why ``text`` is not faithful to ``evidence``, or None when it is."""
+    if is_exact_span(text, evidence):
+        return None
+    words = _words(text)
+    lower = [w.casefold() for w in words]
+    ev_words = _words(evidence)
+    ev_lower = [w.casefold() for w in ev_words]
+    ev_set = set(ev_lower)
+    glued = {a + b for a, b in zip(ev_lower, ev_lower[1:], strict=False)}
+    for w in lower:
+        if w not in ev_set and w in glued:
+            return f"{w!r} glues two words of the article together: copy them exactly"
+    extra_numbers = _numbers(text) - _numbers(evidence)
+    if extra_numbers:
+        return (
+            f"the number(s) {', '.join(sorted(extra_numbers))} are not in the sentence it "
+            "cites: copy numbers exactly"
+        )
+    for w in lower:
+        if w in NEGATIONS and w not in ev_set:
+            return f"{w!r} negates what the sentence says: it has no such negation"
+    dropped = _dropped_negation(lower, ev_lower)
+    if dropped:
+        return f"the sentence says {dropped!r} where the item leaves it out: keep the negation"
+    for w in lower:
+        opposite = OPPOSITE.get(w)
+        if opposite and w not in ev_set and opposite in ev_set:
+            return f"{w!r} reverses the sentence's {opposite!r}"
+    for i, w in enumerate(words):
+        if i > 0 and w[:1].isupper() and w.casefold() not in ev_set and w.casefold() != "the":
+            return f"{w!r} is not named in the sentence it cites"
+    return None
+
+
+def _dropped_negation(words: list[str], evidence: list[str]) -> str | None:
+    """A negation of the evidence that sits right before words the item copies, while
+    the item does not have it ("did not agree to X" -> "agreed to X")."""
+    have = set(words)
+
+    def copied(word: str) -> bool:
+        return any(h[:4] == word[:4] for h in have) if len(word) > 3 else word in have
+
+    for i, w in enumerate(evidence):
+        if w in NEGATIONS and w not in have:
+            following = [f for f in evidence[i + 1 : i + 4] if f not in ("to", "a", "the")]
+            if following[:2] and all(copied(f) for f in following[:2]):
+                return w
+    return None
+
+
+def faithful(text: str, evidence: str) -> bool:
+    return problem(_squash(text), evidence) is None or is_exact_span(text, evidence)

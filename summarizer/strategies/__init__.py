@@ -1,0 +1,81 @@
+"""Extraction strategies: how the pipeline asks a model for a summary.
+
+- ``single``: one call fills the whole schema (per chunk). The default for hosted
+  models, which handle the whole task at once.
+- ``staged`` (and its variants ``staged-selector``, ``staged-agree``): a trained
+  sentence selector, then two small constrained calls (the sides; each sentence's
+  act and sides). The default for the embedded model.
+
+The numbers behind these defaults are in evals/README.md ("Strategies").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from ..backends import Backend, Meter
+from ..citations import Items
+from ..errors import UsageError
+from ..schema import PromptInfo
+from ..sentences import Sentence
+from ..text_input import Article
+from .single import SingleStrategy
+from .staged import VARIANTS, StagedStrategy
+
+STRATEGIES = ("single", *VARIANTS)
+LOCAL_DEFAULT = "staged"
+HOSTED_DEFAULT = "single"
+
+
+class Strategy(Protocol):
+    """Turns one article into grounded items with one backend."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def info(self) -> PromptInfo: ...
+
+    def run(
+        self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
+    ) -> Items: ...
+
+    async def arun(
+        self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
+    ) -> Items: ...
+
+
+def default_strategy(backend_name: str) -> str:
+    """``staged`` for the embedded model (and other local GGUF files), else ``single``."""
+    local = backend_name.split(":", 1)[0] in ("local", "llamacpp")
+    return LOCAL_DEFAULT if local else HOSTED_DEFAULT
+
+
+def make_strategy(
+    name: str,
+    *,
+    max_reasks: int,
+    max_tokens: int,
+    temperature: float,
+    salvage: bool,
+    chunk_chars: int | None,
+    overlap_chars: int,
+    prompt: str,
+) -> Strategy:
+    if name == "single":
+        return SingleStrategy(
+            prompt_name=prompt,
+            max_reasks=max_reasks,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            salvage=salvage,
+            chunk_chars=chunk_chars,
+            overlap_chars=overlap_chars,
+        )
+    if name in VARIANTS:
+        return StagedStrategy(variant=name, max_reasks=max_reasks, temperature=temperature)
+    raise UsageError(f"unknown strategy {name!r} (choose from {', '.join(STRATEGIES)})")
+
+
+__all__ = ["STRATEGIES", "Strategy", "default_strategy", "make_strategy"]

@@ -1,0 +1,189 @@
+"""The staged strategy's plumbing, with a scripted backend (no model): candidates,
+sides, judgements, attribution by multiple choice, and items that are exact spans."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from pydantic import BaseModel
+
+from summarizer.backends import Meter, Request
+from summarizer.backends.engine import option_probs
+from summarizer.pipeline import Options, Summarizer, article_sha256
+from summarizer.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
+from summarizer.strategies.staged import StagedParties, attribute, heuristic_actor, status_of
+from summarizer.text_input import make_article
+
+TEXT = (
+    "Negotiators for Canada and Mexico met in Ottawa on Tuesday to settle a dispute over "
+    "dairy tariffs.\n"
+    "Canada demanded that Mexico lower its tariffs on Canadian cheese.\n"
+    "Mexico agreed to cut the cheese tariffs by half starting in March.\n"
+    "Both sides agreed to meet again in June.\n"
+    "Access for Mexican trucks to Canadian highways remains unresolved, officials said.\n"
+)
+
+
+class ScriptedBackend:
+    """Answers the sides call with Canada and Mexico, and one-token questions by rules."""
+
+    name = "scripted"
+    concurrency = 1
+    context_chars = 48_000
+
+    def __init__(self) -> None:
+        self.structured_calls = 0
+        self.choices: list[str] = []
+
+    def structured(self, request: Request, meter: Meter) -> BaseModel:
+        self.structured_calls += 1
+        meter.record(SimpleNamespace(usage=None), 0.0)
+        assert request.response_model is StagedParties
+        return StagedParties.model_validate(
+            {
+                "parties": [
+                    {"name": "Canada", "kind": "state", "aliases": ["Ottawa"]},
+                    {"name": "Mexico", "kind": "state", "aliases": []},
+                    {"name": "Atlantis", "kind": "state", "aliases": []},  # never named
+                ]
+            }
+        )
+
+    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
+        return self.structured(request, meter)
+
+    def choose(
+        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
+    ) -> dict[str, float]:
+        user = messages[-1]["content"]
+        self.choices.append(user)
+        meter.record(SimpleNamespace(usage=None), 0.0)
+        if options[0] == "A":  # attribution: A) Canada B) Mexico C) both
+            answer = "C" if "Both" in user else ("A" if "Canada demanded" in user else "B")
+            return {o: float(o == answer) for o in options}
+        sentence = user.split("\n")[0]
+        question = user.rsplit("\n", 1)[-1]
+        yes = (
+            (question == "Demand?" and "demanded" in sentence)
+            or (question == "Concession?" and "agreed" in sentence)
+            or (question == "Open issue?" and "unresolved" in sentence)
+        )
+        if question == "Kind?":
+            return {o: 0.25 for o in options}
+        return {"yes": float(yes), "no": float(not yes)}
+
+
+def _selector(dim: int) -> Selector:
+    """Heads that keep every sentence and decide by the judgements alone."""
+    prefilter = Head(w=np.zeros((3, dim)), b=np.full(3, 5.0), threshold=np.full(3, 0.5))
+    w = np.zeros((3, dim + 7))
+    for j in range(3):
+        w[j, dim + j] = 10.0  # P(yes) of the field's own question, scaled
+    final = Head(w=w, b=np.full(3, -15.0), threshold=np.full(3, 0.5))
+    return Selector({ALL: Heads(prefilter, final)}, "0" * 64)
+
+
+@pytest.fixture
+def staged(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from summarizer import selector as selector_module
+
+    real = load_selector()
+    dim = real.heads[ALL].prefilter.w.shape[1]
+    fake = _selector(dim)
+    monkeypatch.setattr(selector_module, "load_selector", lambda *a: fake)
+    monkeypatch.setattr("summarizer.strategies.staged.load_selector", lambda *a: fake)
+    return fake
+
+
+def test_staged_items_are_exact_spans_with_declared_sides(staged: Selector) -> None:
+    backend = ScriptedBackend()
+    summary = Summarizer(backend, Options(strategy="staged-choice")).summarize(make_article(TEXT))
+    assert [p.name for p in summary.parties] == ["Canada", "Mexico"]  # Atlantis dropped
+    assert [(d.party, d.to) for d in summary.demands] == [("Canada", "Mexico")]
+    concessions = {(c.party, c.to, c.text[:20]) for c in summary.concessions}
+    assert ("Mexico", "Canada", "Mexico agreed to cut") in concessions
+    both = [c for c in summary.concessions if c.text.startswith("Both sides")]
+    assert {c.party for c in both} == {"Canada", "Mexico"}  # "both": one item per side
+    assert [o.text[:6] for o in summary.open_issues] == ["Access"]
+    for item in [*summary.demands, *summary.concessions, *summary.open_issues]:
+        ev = item.evidence[0]
+        assert TEXT[ev.start : ev.end] == ev.text == item.text
+    assert summary.run.usage.calls == backend.structured_calls + len(backend.choices)
+    assert summary.run.prompt.name == "staged-choice"
+
+
+def test_the_selector_only_variant_asks_no_judge_questions(staged: Selector) -> None:
+    backend = ScriptedBackend()
+    Summarizer(backend, Options(strategy="staged-selector")).summarize(make_article(TEXT))
+    assert backend.choices == []  # no judgements, and the default attribution asks nothing
+
+
+def test_the_default_attributes_by_the_side_named_first(staged: Selector) -> None:
+    backend = ScriptedBackend()
+    summary = Summarizer(backend, Options(strategy="staged")).summarize(make_article(TEXT))
+    assert not any(q.startswith("Sides:") for q in backend.choices)
+    assert [(d.party, d.to) for d in summary.demands] == [("Canada", "Mexico")]
+    both = [c for c in summary.concessions if c.text.startswith("Both sides")]
+    assert {c.party for c in both} == {"Canada", "Mexico"}
+    assert summary.run.prompt.name == "staged"
+
+
+def test_no_candidate_means_no_model_call() -> None:
+    backend = ScriptedBackend()
+    weather = "Rain fell all day on Sunday. The river rose by two feet in the evening."
+    summary = Summarizer(backend, Options(strategy="staged")).summarize(make_article(weather))
+    if summary.run.usage.calls == 0:
+        assert summary.demands == summary.concessions == summary.open_issues == []
+    assert backend.choices == [] or summary.concessions == []
+
+
+def test_gold_articles_get_their_held_out_heads() -> None:
+    selector = load_selector()
+    from summarizer.evaluation.gold import load_gold_dir
+
+    golds = load_gold_dir("evals")
+    for gold in golds:
+        assert article_sha256(gold.article) in selector.heads, gold.id
+        assert selector.heads_for(article_sha256(gold.article)) is not selector.heads[ALL]
+    assert selector.heads_for(article_sha256(TEXT)) is selector.heads[ALL]
+    assert set(FIELDS) == {"demands", "concessions", "open_issues"}
+
+
+def test_attribution_repairs() -> None:
+    names = ["Canada", "Mexico"]
+    assert attribute("Canada", names, []) == [("Canada", "Mexico")]
+    assert attribute("both", names, []) == [("Canada", "Mexico"), ("Mexico", "Canada")]
+    assert attribute("A", ["A", "B", "C"], []) == [("A", None)]  # three sides: no guess
+
+
+def test_heuristic_actor_is_the_side_named_first() -> None:
+    from summarizer.schema import Party
+
+    sides = [Party(name="Canada", aliases=["Ottawa"]), Party(name="Mexico")]
+    assert heuristic_actor("Mexico agreed, Ottawa said.", sides) == "Mexico"
+    assert heuristic_actor("Ottawa urged Mexico to act.", sides) == "Canada"
+    assert heuristic_actor("The two countries agreed to talk.", sides) == "both"
+
+
+def test_status_from_the_verbs() -> None:
+    assert status_of("Acme offered a 12% raise.") == "offered"
+    assert status_of("Washington lowered duties to 30%.") == "implemented"
+    assert status_of("China pledged to suspend the countermeasures.") == "agreed"
+
+
+def test_option_probabilities_from_top_tokens() -> None:
+    top = [
+        {"token": "con", "logprob": np.log(0.5)},
+        {"token": " demand", "logprob": np.log(0.3)},
+        {"token": "None", "logprob": np.log(0.1)},
+        {"token": "xyz", "logprob": np.log(0.1)},
+    ]
+    probs = option_probs(top, ["demand", "concession", "open", "none"])
+    assert probs["concession"] == pytest.approx(0.5 / 0.9)
+    assert probs["open"] == 0.0
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert option_probs([], ["yes", "no"]) == {"yes": 0.5, "no": 0.5}
