@@ -1,6 +1,8 @@
-"""Benchmark the embedded model on the gold set: (a) this pipeline, (b) a naive
-baseline, (c) the hardware floor, (d) this pipeline before the speed work, in one
-run, and write BENCHMARKS.md.
+"""Benchmark the previous engine on the gold set: (a) the single-call pipeline on
+llama-cpp-python with the project's decoder (``--model llamacpp``), (b) a naive
+baseline, (c) the hardware floor, (d) (a) before the speed work, in one run, and
+write BENCHMARKS.md's runs 1 and 2. Needs the ``[llamacpp]`` extra. The current
+default (the staged strategy on xllamacpp) is benchmarked by ``bench/strategies.py``.
 
     python bench/run.py                      # all gold articles, all four
     python bench/run.py --configs a,d --out bench/results/speed_work --no-write
@@ -56,7 +58,8 @@ def articles(gold_dir: Path, limit: int | None) -> list[tuple[str, str]]:
 
 # -- workers (one process each) -------------------------------------------------------
 def work_pipeline(items: list[tuple[str, str]], out: Path, decoder: str = "lazy") -> None:
-    from summarizer.backends.local import LocalBackend, LocalSettings
+    from summarizer.backends.llamacpp import LlamaCppBackend as LocalBackend
+    from summarizer.backends.llamacpp import LocalSettings
     from summarizer.errors import SummarizerError
     from summarizer.pipeline import Summarizer
     from summarizer.text_input import make_article
@@ -105,7 +108,7 @@ def work_naive(items: list[tuple[str, str]], out: Path) -> None:
     from naive import naive_call, to_summary
 
     from summarizer.backends.base import Meter
-    from summarizer.backends.local import LocalSettings, load_llama
+    from summarizer.backends.llamacpp import LocalSettings, load_llama
     from summarizer.backends.model_files import embedded_model_path
 
     llama = load_llama(embedded_model_path(), LocalSettings())
@@ -140,7 +143,7 @@ def work_naive(items: list[tuple[str, str]], out: Path) -> None:
 def work_floor(pipeline_rows: Path, out: Path) -> None:
     import numpy as np
 
-    from summarizer.backends.local import LocalSettings, load_llama
+    from summarizer.backends.llamacpp import LocalSettings, load_llama
     from summarizer.backends.model_files import embedded_model_path
 
     llama = load_llama(embedded_model_path(), LocalSettings())

@@ -50,9 +50,12 @@ def _prepare(
     transport_attempts: int,
     max_chars: int | None,
     cache: Cache | None,
+    strategy: str | None,
 ) -> tuple[Summarizer, Article]:
     article = make_article(text, title=title, max_chars=max_chars)
-    options = Options(max_reasks=max_reasks, transport_attempts=transport_attempts)
+    options = Options(
+        max_reasks=max_reasks, transport_attempts=transport_attempts, strategy=strategy
+    )
     summarizer = build_summarizer(
         model, api_base=api_base, api_key=api_key, timeout=timeout, options=options, cache=cache
     )
@@ -71,6 +74,7 @@ def summarize(
     transport_attempts: int = 6,
     max_chars: int | None = None,
     cache: Cache | None = None,
+    strategy: str | None = None,
 ) -> NegotiationSummary:
     """Summarize one negotiation article.
 
@@ -78,7 +82,9 @@ def summarize(
     ``local:/path/model.gguf``, or any litellm model string such as
     ``openai/gpt-4o-mini`` (keys from the environment). ``max_reasks`` bounds
     validation re-asks; ``transport_attempts`` bounds tries per call on timeouts,
-    429s, 5xx and dropped connections. Raises ``SummarizerError`` subclasses.
+    429s, 5xx and dropped connections. ``strategy`` is ``staged`` (the default for the
+    embedded model) or ``single`` (the default for hosted models); see
+    ``summarizer.strategies``. Raises ``SummarizerError`` subclasses.
     """
     summarizer, article = _prepare(
         text,
@@ -91,6 +97,7 @@ def summarize(
         transport_attempts=transport_attempts,
         max_chars=max_chars,
         cache=cache,
+        strategy=strategy,
     )
     return summarizer.summarize(article)
 
@@ -107,6 +114,7 @@ async def asummarize(
     transport_attempts: int = 6,
     max_chars: int | None = None,
     cache: Cache | None = None,
+    strategy: str | None = None,
 ) -> NegotiationSummary:
     """The async form of :func:`summarize` (works inside a running event loop)."""
     summarizer, article = _prepare(
@@ -120,5 +128,6 @@ async def asummarize(
         transport_attempts=transport_attempts,
         max_chars=max_chars,
         cache=cache,
+        strategy=strategy,
     )
     return await summarizer.asummarize(article)

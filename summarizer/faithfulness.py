@@ -128,3 +128,23 @@ def _dropped_negation(words: list[str], evidence: list[str]) -> str | None:
 
 def faithful(text: str, evidence: str) -> bool:
     return problem(_squash(text), evidence) is None or is_exact_span(text, evidence)
+
+
+#: An act verb negated just before it, in the past or present: "did not agree to", "is
+#: no longer committed to", "adopt no measures", "failing to agree", "refused to lift".
+#: Not a pledge to refrain ("will not adopt network fees"), which is a concession.
+_ACT = (
+    r"(agree|pledg|commit|provid|purchas|accept|ensur|adopt|offer|allow|lift|remov|reduc|"
+    r"lower|suspend|releas|sign|approv|grant|open|cut|end|drop|withdraw|eliminat)\w*"
+)
+NEGATED_ACT = re.compile(
+    r"\b(no longer|never|failed to|failing to|fails to|refused to|refuses to|declined to|"
+    r"declines to|did not|didn't|does not|doesn't|do not|has not|have not|had not)\s+"
+    r"(\w+\s+){0,2}?" + _ACT + r"\b|\b" + _ACT + r"\s+no\b",
+    re.IGNORECASE,
+)
+
+
+def negated_act(sentence: str) -> bool:
+    """The sentence says an act did not (or will not) happen: it is no concession."""
+    return NEGATED_ACT.search(sentence) is not None

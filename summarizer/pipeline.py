@@ -18,7 +18,7 @@ from .relevance import mentions_negotiation
 from .schema import NegotiationSummary, RunInfo, SourceInfo
 from .sentences import Sentence, split_sentences
 from .strategies import Strategy, default_strategy, make_strategy
-from .text_input import Article
+from .text_input import Article, article_sha256
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,6 @@ class Options:
         values = asdict(self)
         values.pop("transport_attempts")
         return values
-
-
-def article_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Summarizer:

@@ -11,9 +11,9 @@ import re
 
 _CUES = re.compile(
     r"\b(negotiat\w*|talks?|deal\w*|agree\w*|demand\w*|conce(?:de|ded|ssion\w*)|offer\w*|"
-    r"propos\w*|accord\w*|treat(?:y|ies)|truce|cease-?fire|contract\w*|bargain\w*|"
-    r"tariff\w*|sanction\w*|disput\w*|strike\w*|mediat\w*|settle\w*|compromis\w*|"
-    r"pledg\w*|commit\w*|releas\w*|summit\w*|envoy\w*|diplomat\w*|pact\w*|terms|"
+    r"propos\w*|accords?|treat(?:y|ies)|truce|cease-?fire|contract\w*|bargain\w*|"
+    r"tariff\w*|sanction\w*|disput\w*|strikes?|striking|mediat\w*|settle\w*|compromis\w*|"
+    r"pledg\w*|commit(?:s|ted|ting|ments?)?|releas\w*|summit\w*|envoy\w*|diplomat\w*|pact\w*|terms|"
     r"dialogue|framework|union\w*|ultimatum\w*|concessions?|walkout|lockout|arbitrat\w*)\b",
     re.IGNORECASE,
 )

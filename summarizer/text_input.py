@@ -7,6 +7,7 @@ Windows-1252 with a warning. HTML is reduced to its visible text.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ log = logging.getLogger("summarizer")
 DEFAULT_MAX_CHARS = 200_000
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
+
+
+def article_sha256(text: str) -> str:
+    """The article's identity: the sha256 of its UTF-8 text (cache keys, held-out heads)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from fakes import ScriptedCreate, completion
 
 from summarizer.backends import DEFAULT_MODEL, make_backend, resolve_model
 from summarizer.backends.base import Meter, Request, metered, run_sync
+from summarizer.backends.engine import compact_json_grammar
 from summarizer.backends.hosted import HostedBackend
-from summarizer.backends.local import LocalBackend, json_object_format
+from summarizer.backends.local import LocalBackend, schema_of
 from summarizer.errors import UsageError
 from summarizer.sentences import split_sentences
 from summarizer.transport import RetryPolicy
@@ -92,7 +94,7 @@ def test_importing_summarizer_loads_no_model_sdk() -> None:
         "import sys, summarizer\n"
         "from summarizer.backends import make_backend\n"
         "make_backend('local'); make_backend('openai/x')\n"
-        "print('llama_cpp' in sys.modules, 'litellm' in sys.modules, 'instructor' in sys.modules)"
+        "print('xllamacpp' in sys.modules, 'litellm' in sys.modules, 'instructor' in sys.modules)"
     )
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     env.pop("SUMMARIZER_MODEL", None)
@@ -103,23 +105,30 @@ def test_importing_summarizer_loads_no_model_sdk() -> None:
     assert done.stdout.split() == ["False", "False", "False"]
 
 
-# -- json_object_format: what llama-cpp-python obeys ------------------------------------
+# -- the schema the engine is given ---------------------------------------------------
 
 
-def test_json_schema_becomes_json_object_with_the_schema() -> None:
+def test_the_json_schema_of_instructors_response_format() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     response_format = {"type": "json_schema", "json_schema": {"name": "X", "schema": schema}}
-    assert json_object_format(response_format) == {"type": "json_object", "schema": schema}
+    assert schema_of(response_format) == schema
+    assert schema_of({"type": "json_object", "schema": schema}) == schema
 
 
-@pytest.mark.parametrize("value", [None, {}])
-def test_no_response_format_stays_none(value) -> None:
-    assert json_object_format(value) is None
+@pytest.mark.parametrize("value", [None, {}, {"type": "json_object"}])
+def test_no_schema_is_none(value) -> None:
+    assert schema_of(value) is None
 
 
-def test_other_formats_pass_through() -> None:
-    fmt = {"type": "json_object"}
-    assert json_object_format(fmt) is fmt
+def test_the_grammar_allows_no_free_whitespace() -> None:
+    # llama.cpp's own conversion allows newlines and indentation, which the 1.5B model
+    # then writes (52 tokens against 33 for the same answer, measured).
+    schema = {"type": "object", "properties": {"a": {"enum": ["x", "y"]}}, "required": ["a"]}
+    grammar = compact_json_grammar(schema)
+    assert grammar.startswith("%llguidance {}\nstart: %json {")
+    body = json.loads(grammar.split("%json ", 1)[1])
+    assert body["x-guidance"] == {"whitespace_flexible": False}
+    assert body["properties"] == schema["properties"]
 
 
 def test_instructor_schema_for_extraction_is_reshaped() -> None:
@@ -134,9 +143,9 @@ def test_instructor_schema_for_extraction_is_reshaped() -> None:
         max_tokens=8,
     )
     run_sync(client, request, {})
-    reshaped = json_object_format(script.calls[0]["response_format"])
-    assert reshaped is not None and reshaped["type"] == "json_object"
-    assert set(reshaped["schema"]["properties"]) == {
+    reshaped = schema_of(script.calls[0]["response_format"])
+    assert reshaped is not None
+    assert set(reshaped["properties"]) == {
         "parties",
         "demands",
         "concessions",

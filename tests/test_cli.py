@@ -356,3 +356,49 @@ def test_provider_failure_after_decoding_is_one_error_line(hosted_failure) -> No
 
 def test_provider_failure_writes_nothing_to_stdout(hosted_failure) -> None:
     assert hosted_failure.stdout == ""
+
+
+def test_strategy_is_a_documented_choice(capsys: pytest.CaptureFixture[str]) -> None:
+    from summarizer.cli.main import main as cli
+
+    with pytest.raises(SystemExit) as info:
+        cli(["summarize", "--help"])
+    assert info.value.code == 0
+    assert "--strategy" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:
+        cli(["summarize", "x.txt", "--strategy", "bogus"])
+    assert info.value.code == 2
+
+
+def test_each_model_family_gets_its_default_strategy() -> None:
+    from summarizer.strategies import default_strategy
+
+    assert default_strategy("local") == "staged"
+    assert default_strategy("local:/m/x.gguf") == "staged"
+    assert default_strategy("openai/gpt-4o-mini") == "single"
+    assert default_strategy("llamacpp") == "single"
+
+
+def test_verbose_after_the_command_shows_the_phases() -> None:
+    import io
+
+    from summarizer.cli.summarize_cmd import phase_printer
+
+    out = io.StringIO()
+    show = phase_printer(out)
+    show("loading", "model.gguf")
+    for _ in range(8):
+        show("judging", "")
+    show("done", "100 tokens read")
+    text = out.getvalue()
+    assert "loading the model model.gguf" in text
+    assert "judged 2 sentence(s)" in text
+    assert "done: 100 tokens read" in text
+
+
+def test_verbose_is_accepted_after_the_command() -> None:
+    from summarizer.cli.main import build_parser
+
+    assert build_parser().parse_args(["summarize", "a.txt", "-v"]).verbose == 1
+    assert build_parser().parse_args(["-v", "summarize", "a.txt"]).verbose == 1
+    assert build_parser().parse_args(["summarize", "a.txt"]).verbose == 0

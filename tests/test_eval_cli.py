@@ -212,8 +212,10 @@ class FakeSummarizer:
         self.calls: list[str] = []
         self.backend = FakeBackend()
         self.options = Options()
-        self.prompt = type(
-            "P", (), {"info": PromptInfo(name="extract", version="9", sha256="b" * 64)}
+        self.strategy = type(
+            "S",
+            (),
+            {"info": PromptInfo(name="extract", version="9", sha256="b" * 64), "name": "single"},
         )()
 
     async def asummarize(self, article: Any) -> NegotiationSummary:

@@ -91,3 +91,33 @@ def test_salvage_replaces_an_unfaithful_paraphrase_by_the_exact_span() -> None:
     extraction, dropped = rescued
     assert dropped == 0
     assert extraction.concessions[0].what == sentences[1].text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The European Union did not agree to purchase military equipment.",
+        "The United States is no longer committed to helping achieve the exchange.",
+        "China will adopt no administrative measures to suspend the countermeasures.",
+        "Leaders reached a milestone but failed to agree on a target.",
+        "The union refused to accept the offer.",
+    ],
+)
+def test_a_negated_act_is_no_concession(sentence: str) -> None:
+    from summarizer.faithfulness import negated_act
+
+    assert negated_act(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The European Union confirms that it will not adopt or maintain network usage fees.",
+        "Mexico agreed to cut the cheese tariffs by half.",
+        "China pledged to suspend or remove the countermeasures.",
+    ],
+)
+def test_a_pledge_or_an_act_is_not_negated(sentence: str) -> None:
+    from summarizer.faithfulness import negated_act
+
+    assert not negated_act(sentence)

@@ -155,7 +155,7 @@ def test_summarizer_checks_the_prompt_before_any_model_call(
 def test_output_is_stamped_with_prompt_version_and_hash() -> None:
     prompt = load(CHECKOUT_PROMPTS)
     backend = FakeBackend(lambda article, call: empty_answer())
-    summary = Summarizer(backend, prompt=prompt).summarize(make_article("Acme offered a raise."))
+    summary = Summarizer(backend).summarize(make_article("Acme offered a raise."))
     assert summary.run.prompt.name == "extract"
     assert summary.run.prompt.version == prompt.version
     assert summary.run.prompt.sha256 == prompt.sha256

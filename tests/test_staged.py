@@ -187,3 +187,27 @@ def test_option_probabilities_from_top_tokens() -> None:
     assert probs["open"] == 0.0
     assert sum(probs.values()) == pytest.approx(1.0)
     assert option_probs([], ["yes", "no"]) == {"yes": 0.5, "no": 0.5}
+
+
+def test_one_declared_side_makes_no_demand_or_concession(
+    staged: Selector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = ScriptedBackend()
+    one_side = StagedParties.model_validate(
+        {"parties": [{"name": "Canada", "kind": "state", "aliases": []}]}
+    )
+    monkeypatch.setattr(backend, "structured", lambda request, meter: one_side)
+    summary = Summarizer(backend, Options(strategy="staged")).summarize(make_article(TEXT))
+    assert summary.demands == [] and summary.concessions == []
+    assert summary.open_issues  # an open issue needs no counterpart
+
+
+def test_a_negated_concession_sentence_is_dropped(staged: Selector) -> None:
+    text = TEXT.replace(
+        "Mexico agreed to cut the cheese tariffs", "Mexico did not agree to cut the cheese tariffs"
+    )
+    summary = Summarizer(ScriptedBackend(), Options(strategy="staged")).summarize(
+        make_article(text)
+    )
+    assert not any(c.text.startswith("Mexico did not") for c in summary.concessions)
+    assert any(c.text.startswith("Both sides") for c in summary.concessions)

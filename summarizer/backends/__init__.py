@@ -56,7 +56,7 @@ def make_backend(
             from .engine import EngineSettings
             from .local import LocalBackend
 
-            slots = EngineSettings(n_parallel=max(1, concurrency or 1))
+            slots = EngineSettings(n_parallel=max(1, 1 if concurrency is None else concurrency))
             return LocalBackend(path, slots, progress=progress)
     from .hosted import HostedBackend
 
@@ -65,7 +65,7 @@ def make_backend(
         api_base=api_base,
         api_key=api_key,
         timeout=timeout,
-        concurrency=max(1, concurrency or HOSTED_CONCURRENCY),
+        concurrency=max(1, HOSTED_CONCURRENCY if concurrency is None else concurrency),
         mode=mode,
         retry=retry or RetryPolicy(),
     )

@@ -97,7 +97,7 @@ class LocalBackend:
             if schema is None:
                 raise ConfigError("the local backend needs a JSON schema (instructor JSON_SCHEMA)")
             if self.progress is not None:
-                self.progress("reading", f"{len(kwargs['messages'])} messages")
+                self.progress("reading", "the prompt")
             result = engine.chat(
                 kwargs["messages"],
                 schema=schema,
@@ -107,7 +107,7 @@ class LocalBackend:
             self.last.append(result)
             if self.progress is not None:
                 self.progress(
-                    "wrote",
+                    "done",
                     f"{result.prompt_tokens} tokens read ({result.cached_tokens} cached) in "
                     f"{result.prompt_seconds:.1f}s, {result.completion_tokens} written in "
                     f"{result.generation_seconds:.1f}s",
@@ -137,8 +137,11 @@ class LocalBackend:
     ) -> dict[str, float]:
         """The probability of each option as the first word of the answer (one token)."""
         started = time.perf_counter()
+        engine = self.engine()
+        if self.progress is not None:
+            self.progress("judging", "")
         try:
-            probs, result = self.engine().choice_probs(messages, options)
+            probs, result = engine.choice_probs(messages, options)
         except BaseException:
             meter.record_failure(time.perf_counter() - started)
             raise

@@ -20,6 +20,17 @@ from ..strategies import STRATEGIES
 from ..text_input import expand_paths, read_bytes, read_path
 
 
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``-v`` after the command too (``summarizer summarize x.txt -v``)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="show the model's phases and more diagnostics on stderr (-vv: SDKs)",
+    )
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs a model."""
     group = parser.add_argument_group("model")
@@ -61,15 +72,24 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-cache", action="store_true", help="ignore and do not fill the cache")
 
 
-def make_summarizer(args: argparse.Namespace) -> Summarizer:
-    if (args.concurrency or 1) < 1 or args.max_reasks < 0 or args.transport_attempts < 1:
+def make_summarizer(args: argparse.Namespace, *, phases: bool = False) -> Summarizer:
+    """The Summarizer the arguments ask for. ``phases``: show the embedded model's
+    phases on stderr (a single article: when stderr is a terminal, or with -v)."""
+    if (
+        (args.concurrency is not None and args.concurrency < 1)
+        or args.max_reasks < 0
+        or args.transport_attempts < 1
+    ):
         raise UsageError("--concurrency and --transport-attempts must be >= 1, --max-reasks >= 0")
     options = Options(
         max_reasks=args.max_reasks,
         transport_attempts=args.transport_attempts,
         strategy=args.strategy,
     )
-    show = sys.stderr.isatty() and not getattr(args, "silent", False)
+    show = phases and (
+        (sys.stderr.isatty() and not getattr(args, "silent", False))
+        or bool(getattr(args, "verbose", 0))
+    )
     return api.build_summarizer(
         args.model,
         api_base=args.api_base,
@@ -78,19 +98,37 @@ def make_summarizer(args: argparse.Namespace) -> Summarizer:
         concurrency=args.concurrency,
         options=options,
         cache=None if args.no_cache else default_cache(),
-        progress=phase_printer() if show or getattr(args, "verbose", 0) else None,
+        progress=phase_printer() if show else None,
     )
 
 
-def phase_printer() -> Any:
-    """Print the embedded model's phases on stderr (loading, reading, writing)."""
-    labels = {"loading": "loading the model", "reading": "reading", "wrote": "done:"}
+def phase_printer(stream: TextIO | None = None) -> Any:
+    """Print the embedded model's phases on stderr: loading the model, each call's
+    tokens read and written, and a running count of one-token judgements (updated in
+    place on a terminal, one line per four judgements otherwise)."""
+    out = stream or sys.stderr
+    tty = out.isatty()
+    judged = 0
 
     def show(phase: str, detail: str) -> None:
-        if phase == "reading":
-            print("summarizer: reading the prompt and writing the answer ...", file=sys.stderr)
+        nonlocal judged
+        if phase == "judging":
+            judged += 1
+            if tty:
+                print(f"\rsummarizer: judging sentences ({judged} answers)", end="", file=out)
+                out.flush()
+            elif judged % 4 == 0:
+                print(f"summarizer: judged {judged // 4} sentence(s)", file=out, flush=True)
             return
-        print(f"summarizer: {labels.get(phase, phase)} {detail}", file=sys.stderr, flush=True)
+        if tty and judged:
+            print(file=out)
+            judged = 0
+        if phase == "loading":
+            print(f"summarizer: loading the model {detail} ...", file=out, flush=True)
+        elif phase == "reading":
+            print(f"summarizer: reading {detail} and writing the answer ...", file=out, flush=True)
+        else:
+            print(f"summarizer: {phase}: {detail}", file=out, flush=True)
 
     return show
 
@@ -117,6 +155,7 @@ def register(commands: Any) -> None:
         "--max-chars", type=int, default=None, help="refuse longer articles (200000)"
     )
     parser.add_argument("-s", "--silent", action="store_true", help="no progress bar")
+    add_verbose(parser)
     add_model_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -158,7 +197,7 @@ def _single(args: argparse.Namespace, path: str) -> int:
         article = read_path(path, max_chars=args.max_chars)
     if args.title:
         article = type(article)(text=article.text, title=args.title, name=article.name)
-    summary = make_summarizer(args).summarize(article)
+    summary = make_summarizer(args, phases=True).summarize(article)
     _write(_render(summary, args.format), args.output)
     return 0
 

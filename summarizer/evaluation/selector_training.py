@@ -26,9 +26,9 @@ from numpy.typing import NDArray
 
 from ..encoder import shared_encoder
 from ..errors import EvalError
-from ..pipeline import article_sha256
 from ..selector import ALL, FIELDS, JUDGE_SCALE, Head, Heads
 from ..sentences import split_sentences
+from ..text_input import article_sha256
 from .gold import Gold
 
 Matrix = NDArray[np.float64]

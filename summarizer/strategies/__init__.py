@@ -47,8 +47,10 @@ class Strategy(Protocol):
 
 
 def default_strategy(backend_name: str) -> str:
-    """``staged`` for the embedded model (and other local GGUF files), else ``single``."""
-    local = backend_name.split(":", 1)[0] in ("local", "llamacpp")
+    """``staged`` for the embedded engine (``local``, ``local:PATH``), else ``single``
+    (hosted models, and the previous ``llamacpp`` engine, which has no one-token
+    choice)."""
+    local = backend_name.split(":", 1)[0] == "local"
     return LOCAL_DEFAULT if local else HOSTED_DEFAULT
 
 

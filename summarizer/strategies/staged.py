@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..backends import Backend, Meter, Request
 from ..citations import Items
+from ..faithfulness import negated_act
 from ..prompts import Prompt, load_prompt
 from ..schema import (
     Concession,
@@ -52,7 +53,7 @@ from ..schema import (
 )
 from ..selector import Candidate, Selector, load_selector
 from ..sentences import Sentence
-from ..text_input import Article
+from ..text_input import Article, article_sha256
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
 
 MAX_TEXT = 600  # schema.NonEmpty
@@ -208,8 +209,6 @@ class StagedStrategy:
 
     # -- stages -------------------------------------------------------------------------
     def _candidates(self, article: Article, sentences: Sequence[Sentence]) -> list[Candidate]:
-        from ..pipeline import article_sha256
-
         assert self.selector is not None
         return self.selector.candidates(article_sha256(article.text), sentences)
 
@@ -242,8 +241,6 @@ class StagedStrategy:
     def _decide(
         self, article: Article, candidates: Sequence[Candidate], judgements: list[list[float]]
     ) -> list[Decision]:
-        from ..pipeline import article_sha256
-
         assert self.selector is not None
         sha = article_sha256(article.text)
         if self.variant == "staged-selector":
@@ -312,6 +309,10 @@ def items_of(
         text = s.text[:MAX_TEXT].strip()
         mentioned = [p.name for p in parties if mentions(s.text, p) >= 0]
         for f in d.fields:
+            if f != "open_issues" and len(names) < 2:
+                continue  # a demand or a concession needs another side
+            if f == "concessions" and negated_act(s.text):
+                continue  # "did not agree to ...": never a concession
             if f == "open_issues":
                 out.open_issues.append(
                     OpenIssue(text=text, parties=mentioned or names, evidence=evidence)
