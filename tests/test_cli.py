@@ -62,7 +62,7 @@ def one_error_line(err: str) -> str:
 def fake_summarizer(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
     """Route the CLI to a fake backend (the real model is never loaded)."""
     backend = FakeBackend(union_company_responder)
-    monkeypatch.setattr(summarize_cmd, "make_summarizer", lambda args: Summarizer(backend))
+    monkeypatch.setattr(summarize_cmd, "make_summarizer", lambda args, **_: Summarizer(backend))
     return backend
 
 
@@ -359,15 +359,10 @@ def test_provider_failure_writes_nothing_to_stdout(hosted_failure) -> None:
 
 
 def test_strategy_is_a_documented_choice(capsys: pytest.CaptureFixture[str]) -> None:
-    from summarizer.cli.main import main as cli
-
-    with pytest.raises(SystemExit) as info:
-        cli(["summarize", "--help"])
-    assert info.value.code == 0
-    assert "--strategy" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as info:
-        cli(["summarize", "x.txt", "--strategy", "bogus"])
-    assert info.value.code == 2
+    code, out, _ = cli(capsys, "summarize", "--help")
+    assert code == 0 and "--strategy" in out
+    code, _, err = cli(capsys, "summarize", "x.txt", "--strategy", "bogus")
+    assert code == 2 and "invalid choice" in err
 
 
 def test_each_model_family_gets_its_default_strategy() -> None:

@@ -143,7 +143,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "abstention score and the faithfulness of every item to its evidence, in "
         "RUN_DIR/report.md, report.html and probes.json. Resumable.",
     )
-    probes.add_argument("dir", type=Path, nargs="?", default=Path("evals/probes"))
+    probes.add_argument(
+        "dir",
+        type=Path,
+        nargs="?",
+        default=Path("evals/probes"),
+        help="probe folder: probes.yaml + <id>.txt (default: evals/probes)",
+    )
     probes.add_argument("--out", type=Path, help="run folder (default: runs/probes-<model>)")
     probes.add_argument(
         "--max-rate", type=float, help="exit 1 when the hallucination rate is above this"
@@ -156,11 +162,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="retrain the staged strategy's sentence classifiers",
         description="Train the sentence selector (summarizer/data/selector.npz) on the gold "
         "folder's evidence sentences: the heads trained on every article, and one pair per "
-        "article trained without it (used whenever that article is summarized, so figures "
-        "on the gold set stay leave-one-article-out). With --collect, first ask the embedded "
-        "model the judge questions about every gold sentence not yet in --judgements "
-        "(about 2 s per sentence on 2 cores; resumable). Prints the held-out sentence-level "
-        "precision, recall and F1 of both stages.",
+        "article trained without it (used whenever that article is summarized, so each gold "
+        "article is labeled by heads that never saw its labels). With --collect, first ask "
+        "the embedded model the judge questions about every gold sentence not yet in "
+        "--judgements (about 2 s per sentence on 2 cores; resumable). Prints the precision, "
+        "recall and F1 of both stages on the articles held out.",
     )
     train.add_argument("dir", type=Path, help="gold folder")
     train.add_argument(
