@@ -196,7 +196,10 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
     # A run with (d) in it needs no second run; an older run 2 would only be stale.
     second = None if "d" in summary["table"] else _load(SPEED_WORK / "summary.json")
     out = ["# Benchmarks", ""]
+    out += _notes("notes/run3.md")  # the current default, by bench/strategies.py
     out += [
+        "## Runs 1 and 2: the previous default (llama-cpp-python, single call)",
+        "",
         "Measured by `bench/run.py` on the same embedded model "
         "(Qwen2.5-Coder-1.5B-Instruct Q4_K_M) and the same gold articles, one configuration "
         "at a time on an otherwise idle machine. Every table comes from one run; "

@@ -53,7 +53,7 @@ def main() -> None:
             )
     print(
         "| strategy | headline | parties | demands | concessions | open issues | "
-        "s/article (median) | tokens read / written per article | peak RSS |"
+        "s/article (median) | prompt tokens (mostly cached) / written per article | peak RSS |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for config in runs:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from .schema import Evidence, NegotiationSummary
 
 
-def _cite(evidence: list[Evidence]) -> str:
+def _cite(evidence: list[Evidence], text: str = "") -> str:
     refs = ", ".join(f"[{e.sentence}]" if e.sentence else f"@{e.start}" for e in evidence)
+    if text.strip() == evidence[0].text.strip():
+        return f"(sentence {refs}, quoted)"  # the item is its sentence: no second copy
     quote = evidence[0].text
     if len(quote) > 160:
         quote = quote[:157].rstrip() + "..."
@@ -35,7 +37,7 @@ def to_markdown(summary: NegotiationSummary, *, heading: str | None = None) -> s
     if not summary.demands:
         lines.append("_None reported._")
     for d in summary.demands:
-        lines.append(f"- {_arrow(d.party, d.to)}: {d.text}  \n  {_cite(d.evidence)}")
+        lines.append(f"- {_arrow(d.party, d.to)}: {d.text}  \n  {_cite(d.evidence, d.text)}")
     lines.append("")
 
     lines.append("## Concessions")
@@ -43,7 +45,8 @@ def to_markdown(summary: NegotiationSummary, *, heading: str | None = None) -> s
         lines.append("_None reported._")
     for c in summary.concessions:
         lines.append(
-            f"- {_arrow(c.party, c.to)}: {c.text} \u2014 *{c.status}*  \n  {_cite(c.evidence)}"
+            f"- {_arrow(c.party, c.to)}: {c.text} \u2014 *{c.status}*  \n  "
+            f"{_cite(c.evidence, c.text)}"
         )
     lines.append("")
 
@@ -52,7 +55,7 @@ def to_markdown(summary: NegotiationSummary, *, heading: str | None = None) -> s
         lines.append("_None reported._")
     for o in summary.open_issues:
         who = f" ({', '.join(o.parties)})" if o.parties else ""
-        lines.append(f"- {o.text}{who}  \n  {_cite(o.evidence)}")
+        lines.append(f"- {o.text}{who}  \n  {_cite(o.evidence, o.text)}")
     lines.append("")
 
     run = summary.run

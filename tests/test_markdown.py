@@ -114,3 +114,31 @@ def test_evidence_without_a_sentence_number_cites_its_offset(xi_summary) -> None
     md = to_markdown(NegotiationSummary.model_validate(data))
     assert f"  @7 _\u201c{XI_CALL[7:30]}\u201d_" in md
     assert "\u00b7 cached" in md
+
+
+def test_an_item_that_is_its_sentence_is_not_quoted_twice() -> None:
+    from summarizer.markdown import to_markdown
+    from summarizer.schema import (
+        Concession,
+        Evidence,
+        NegotiationSummary,
+        Party,
+        PromptInfo,
+        RunInfo,
+        SourceInfo,
+    )
+
+    sentence = "Mexico agreed to cut the cheese tariffs by half."
+    ev = Evidence(start=0, end=len(sentence), text=sentence, sentence=3)
+    summary = NegotiationSummary(
+        summary="Talks.",
+        parties=[Party(name="Mexico"), Party(name="Canada")],
+        concessions=[
+            Concession(party="Mexico", to="Canada", text=sentence, status="agreed", evidence=[ev])
+        ],
+        source=SourceInfo(chars=len(sentence), sha256="0" * 64),
+        run=RunInfo(model="m", prompt=PromptInfo(name="p", version="1", sha256="0" * 64)),
+    )
+    text = to_markdown(summary)
+    assert text.count(sentence) == 1
+    assert "(sentence [3], quoted)" in text

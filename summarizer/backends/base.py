@@ -291,3 +291,32 @@ async def run_async(
     finally:
         _VALIDATION_CONTEXT.reset(token)
     return result
+
+
+def openai_completion(result: Any, model: str) -> Any:
+    """An openai ChatCompletion for instructor from an in-process engine's answer (any
+    object with ``text``, ``finish_reason``, ``prompt_tokens``, ``completion_tokens`` and
+    ``cached_tokens``), with usage (cached prompt tokens noted)."""
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate(
+        {
+            "id": f"local-{time.monotonic_ns()}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": result.finish_reason,
+                    "message": {"role": "assistant", "content": result.text},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "total_tokens": result.prompt_tokens + result.completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": result.cached_tokens},
+            },
+        }
+    )

@@ -16,7 +16,6 @@ import asyncio
 import atexit
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from .base import Meter, Request, metered, run_sync, translate_failure
+from .base import Meter, Request, metered, openai_completion, run_sync, translate_failure
 from .engine import default_threads
 from .model_files import embedded_model_path
 
@@ -71,33 +70,6 @@ def _decoder(llama: Any, *, draft: bool) -> Any:
     if key not in _DECODERS:
         _DECODERS[key] = FastDecoder(llama, draft=draft)
     return _DECODERS[key]
-
-
-def completion(stats: Any, model: str) -> Any:
-    """An openai ChatCompletion for instructor, with usage (cached prompt tokens noted)."""
-    from openai.types.chat import ChatCompletion
-
-    return ChatCompletion.model_validate(
-        {
-            "id": f"local-{time.monotonic_ns()}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": stats.finish_reason,
-                    "message": {"role": "assistant", "content": stats.text},
-                }
-            ],
-            "usage": {
-                "prompt_tokens": stats.prompt_tokens,
-                "completion_tokens": stats.completion_tokens,
-                "total_tokens": stats.prompt_tokens + stats.completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": stats.cached_tokens},
-            },
-        }
-    )
 
 
 def load_llama(path: Path, settings: LocalSettings) -> Any:
@@ -174,7 +146,7 @@ class LlamaCppBackend:
             with _CALL_LOCK:
                 stats = decoder.generate(kwargs["messages"], schema, int(kwargs["max_tokens"]))
             self.last_stats.append(stats)
-            return completion(stats, self.name)
+            return openai_completion(stats, self.name)
 
         return create
 

@@ -19,38 +19,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from .base import Meter, Request, metered, run_sync, translate_failure
+from .base import Meter, Request, metered, openai_completion, run_sync, translate_failure
 from .engine import Completion, Engine, EngineSettings, ProgressHook, get_engine
 from .model_files import embedded_model_path
 
 log = logging.getLogger("summarizer")
-
-
-def chat_completion(result: Completion, model: str) -> Any:
-    """An openai ChatCompletion for instructor, with usage (cached prompt tokens noted)."""
-    from openai.types.chat import ChatCompletion
-
-    return ChatCompletion.model_validate(
-        {
-            "id": f"local-{time.monotonic_ns()}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": result.finish_reason,
-                    "message": {"role": "assistant", "content": result.text},
-                }
-            ],
-            "usage": {
-                "prompt_tokens": result.prompt_tokens,
-                "completion_tokens": result.completion_tokens,
-                "total_tokens": result.prompt_tokens + result.completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": result.cached_tokens},
-            },
-        }
-    )
 
 
 def schema_of(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -112,7 +85,7 @@ class LocalBackend:
                     f"{result.prompt_seconds:.1f}s, {result.completion_tokens} written in "
                     f"{result.generation_seconds:.1f}s",
                 )
-            return chat_completion(result, self.name)
+            return openai_completion(result, self.name)
 
         return create
 
@@ -145,7 +118,7 @@ class LocalBackend:
         except BaseException:
             meter.record_failure(time.perf_counter() - started)
             raise
-        meter.record(chat_completion(result, self.name), time.perf_counter() - started)
+        meter.record(openai_completion(result, self.name), time.perf_counter() - started)
         return probs
 
     async def achoose(
