@@ -81,7 +81,7 @@ class _Grammar:
         self._full = LlamaTokenDataArray(n_vocab=llama.n_vocab())
 
     def allows(self, token: int) -> bool:
-        self._one[0].id = token  # type: ignore[assignment]
+        self._one[0].id = token  # type: ignore[assignment, unused-ignore]
         self._one[0].logit = 0.0
         self._one[0].p = 0.0
         self._one_array.size = 1
