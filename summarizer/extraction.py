@@ -246,7 +246,6 @@ def salvage(text: str | None, sentences: Sequence[Sentence]) -> tuple[Extraction
                 if isinstance(alias, str):
                     names.add(normalize_name(alias))
     dropped = 0
-    replaced = 0
     refs = {"demands": ("by", "to"), "concessions": ("by", "to"), "open_issues": ("among",)}
     for key, fields in refs.items():
         kept = []
@@ -265,7 +264,6 @@ def salvage(text: str | None, sentences: Sequence[Sentence]) -> tuple[Extraction
                 exact = match.sentence.text.strip()
                 if len(exact) <= MAX_TEXT:
                     item["what"] = exact  # an unfaithful paraphrase becomes the exact span
-                    replaced += 1
                 else:
                     grounded = False
             declared = all(

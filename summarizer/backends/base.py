@@ -277,6 +277,19 @@ def run_sync(
     return result
 
 
+def structured_call(
+    client: Any, request: Request, extra: dict[str, Any], meter: Meter
+) -> BaseModel:
+    """``run_sync`` with every failure as a ``SummarizerError`` and the answer checked to
+    be the requested model: the body of each backend's ``structured``."""
+    try:
+        result = run_sync(client, request, extra, meter)
+    except Exception as exc:
+        raise translate_failure(exc, meter) from exc
+    assert isinstance(result, request.response_model)
+    return result
+
+
 async def run_async(
     client: Any, request: Request, extra: dict[str, Any], meter: Meter | None = None
 ) -> BaseModel:

@@ -17,7 +17,15 @@ from pydantic import BaseModel
 from ..errors import ConfigError
 from ..redaction import protect_loggers, register_secret
 from ..transport import RetryPolicy, with_async_retries, with_retries
-from .base import Meter, Request, ametered, metered, run_async, run_sync, translate_failure
+from .base import (
+    Meter,
+    Request,
+    ametered,
+    metered,
+    run_async,
+    structured_call,
+    translate_failure,
+)
 from .engine import option_probs
 
 
@@ -113,12 +121,7 @@ class HostedBackend:
         import instructor
 
         client = instructor.from_litellm(self._create(meter), mode=_mode(self.mode))
-        try:
-            result = run_sync(client, request, {"model": self.model}, meter)
-        except Exception as exc:
-            raise translate_failure(exc, meter) from exc
-        assert isinstance(result, request.response_model)
-        return result
+        return structured_call(client, request, {"model": self.model}, meter)
 
     def choose(
         self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter

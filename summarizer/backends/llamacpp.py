@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from .base import Meter, Request, metered, openai_completion, run_sync, translate_failure
+from .base import Meter, Request, metered, openai_completion, structured_call
 from .engine import default_threads
 from .model_files import embedded_model_path
 
@@ -169,12 +169,7 @@ class LlamaCppBackend:
         client = instructor.from_litellm(
             metered(self._create(llama), meter), mode=instructor.Mode.JSON_SCHEMA
         )
-        try:
-            result = run_sync(client, request, {}, meter)
-        except Exception as exc:
-            raise translate_failure(exc, meter) from exc
-        assert isinstance(result, request.response_model)
-        return result
+        return structured_call(client, request, {}, meter)
 
     def choose(
         self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from .base import Meter, Request, metered, openai_completion, run_sync, translate_failure
+from .base import Meter, Request, metered, openai_completion, structured_call
 from .engine import Completion, Engine, EngineSettings, ProgressHook, get_engine
 from .model_files import embedded_model_path
 
@@ -95,12 +95,7 @@ class LocalBackend:
         client = instructor.from_litellm(
             metered(self._create(self.engine()), meter), mode=instructor.Mode.JSON_SCHEMA
         )
-        try:
-            result = run_sync(client, request, {}, meter)
-        except Exception as exc:
-            raise translate_failure(exc, meter) from exc
-        assert isinstance(result, request.response_model)
-        return result
+        return structured_call(client, request, {}, meter)
 
     async def astructured(self, request: Request, meter: Meter) -> BaseModel:
         return await asyncio.to_thread(self.structured, request, meter)

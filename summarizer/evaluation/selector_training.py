@@ -227,7 +227,7 @@ def _sha(text: str) -> str:
 
 def load_judgements(path: Path) -> dict[str, dict[str, dict[str, float]]]:
     """sentence sha256 -> question -> option probabilities (for the current prompt)."""
-    from ..strategies.judge import judge_prompt
+    from ..strategies.judge import QUESTIONS, judge_prompt
 
     wanted = judge_prompt().sha256
     table: dict[str, dict[str, dict[str, float]]] = {}
@@ -237,8 +237,7 @@ def load_judgements(path: Path) -> dict[str, dict[str, dict[str, float]]]:
         record = json.loads(line)
         if record["prompt"] == wanted:
             table.setdefault(record["sha"], {})[record["question"]] = record["probs"]
-    questions = 4
-    return {k: v for k, v in table.items() if len(v) == questions}
+    return {k: v for k, v in table.items() if len(v) == len(QUESTIONS)}
 
 
 # -- the model's judgements as features ------------------------------------------------
