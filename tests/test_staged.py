@@ -15,7 +15,7 @@ from summarizer.backends import Meter, Request
 from summarizer.backends.engine import option_probs
 from summarizer.pipeline import Options, Summarizer, article_sha256
 from summarizer.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
-from summarizer.strategies.staged import StagedParties, attribute, heuristic_actor, status_of
+from summarizer.strategies.staged import StagedParties, attribute, status_of
 from summarizer.text_input import make_article
 
 TEXT = (
@@ -158,15 +158,6 @@ def test_attribution_repairs() -> None:
     assert attribute("Canada", names, []) == [("Canada", "Mexico")]
     assert attribute("both", names, []) == [("Canada", "Mexico"), ("Mexico", "Canada")]
     assert attribute("A", ["A", "B", "C"], []) == [("A", None)]  # three sides: no guess
-
-
-def test_heuristic_actor_is_the_side_named_first() -> None:
-    from summarizer.schema import Party
-
-    sides = [Party(name="Canada", aliases=["Ottawa"]), Party(name="Mexico")]
-    assert heuristic_actor("Mexico agreed, Ottawa said.", sides) == "Mexico"
-    assert heuristic_actor("Ottawa urged Mexico to act.", sides) == "Canada"
-    assert heuristic_actor("The two countries agreed to talk.", sides) == "both"
 
 
 def test_status_from_the_verbs() -> None:

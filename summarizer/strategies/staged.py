@@ -10,13 +10,15 @@
    the greedy answers, join the sentence's features, and the selector's final heads
    (trained leave-one-article-out on the gold set) decide its fields. The sentence
    comes before the question, so the four questions share a cached prefix.
-4. **Attribution**: the acting side of a demand or concession is the declared side
-   the sentence names first, or both sides when it says both act ("both sides", "the
-   two countries", "each other"). Measured on the 84 required gold demands and
-   concessions, this is right for 49% of them; the model's multiple-choice answer
-   (``prompts/staged-attribute``, variant ``staged-choice``) for 30%, leaning to the
-   first side listed. Code repairs the rest: "both" is one item per side; ``to`` is the
-   other side when there are two.
+4. **Attribution** (``attribution.py``, no model call): the acting side is read from
+   the roles the sentence gives each side: a side aimed at ("urged Japan", "tariffs on
+   Chinese goods") or asked to act ("Washington should") is not the actor; two sides
+   named as one subject, or "both sides", act together; otherwise the first side named
+   as a subject acts. Sides are also found by demonym, capital and head noun. Right
+   for 70% of the 70 gold evidence sentences (naming order alone: 51%) and 78% of 224
+   written sentences (57%); the model's multiple-choice answer (variant
+   ``staged-choice``) is weaker. Code repairs the rest: "both" is one item per side;
+   ``to`` is the other side when there are two.
 5. Each item's text is its sentence: an exact span of the article, faithful by
    construction. The summary is the article's lede sentence.
 
@@ -37,6 +39,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..attribution import BOTH, actor, expand_aliases
 from ..backends import Backend, Meter, Request
 from ..citations import Items
 from ..faithfulness import negated_act
@@ -136,28 +139,12 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
     return parties
 
 
-BOTH = re.compile(
-    r"\b(both sides|both countries|both parties|both governments|both leaders|"
-    r"the two (sides|countries|leaders|governments|parties|nations)|each other|each side|"
-    r"mutual(ly)?|jointly|reciprocal)\b",
-    re.IGNORECASE,
-)
-
-
-def heuristic_actor(sentence: str, parties: Sequence[Party]) -> str:
-    """The side named first in the sentence ("both" when it says both sides act)."""
-    if BOTH.search(sentence) and len(parties) >= 2:
-        return "both"
-    named = sorted((mentions(sentence, p), p.name) for p in parties if mentions(sentence, p) >= 0)
-    return named[0][1] if named else parties[0].name
-
-
 def attribute(
     by: str, names: Sequence[str], mentioned: Sequence[str]
 ) -> list[tuple[str, str | None]]:
     """(by, to) pairs after repair: "both" is one item per side, and with exactly two
     sides ``to`` is the other one."""
-    if by == "both":
+    if by == BOTH:
         pool = list(mentioned) if len(mentioned) >= 2 else list(names)
         return [(b, _other(b, names)) for b in pool[:2]]
     return [(by, _other(by, names))]
@@ -255,14 +242,15 @@ class StagedStrategy:
         names = [p.name for p in parties]
         letters = LETTERS[: len(names) + 1]
         sides = " ".join(
-            f"{letter}) {name}" for letter, name in zip(letters, [*names, "both"], strict=True)
+            f"{letter}) {name}" for letter, name in zip(letters, [*names, BOTH], strict=True)
         )
         for d in decisions:
             for f in d.fields:
                 if f == "open_issues":
                     continue
                 if self.variant != "staged-choice" or len(names) == 1:
-                    d.actors[f] = heuristic_actor(d.candidate.sentence.text, parties)
+                    act = "demand" if f == "demands" else "concession"
+                    d.actors[f] = actor(d.candidate.sentence.text, parties, act)
                     continue
                 messages = self.attribute_prompt.messages(
                     sides=sides,
@@ -271,7 +259,7 @@ class StagedStrategy:
                 )
                 probs = backend.choose(messages, list(letters), meter)
                 best = max(letters, key=lambda k: probs[k])
-                d.actors[f] = [*names, "both"][letters.index(best)]
+                d.actors[f] = [*names, BOTH][letters.index(best)]
 
     def run(
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
@@ -281,7 +269,7 @@ class StagedStrategy:
             return Items(summary=lede(sentences))
         found = backend.structured(self._parties_request(article, candidates), meter)
         assert isinstance(found, StagedParties)
-        parties = clean_parties(found, article.text)
+        parties = expand_aliases(clean_parties(found, article.text), article.text)
         if not parties:
             return Items(summary=lede(sentences))
         judgements = (

@@ -1,0 +1,91 @@
+"""Attribution from the roles a sentence gives each side (summarizer/attribution.py).
+
+The sentences are written for these tests; none is from the gold set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from summarizer.attribution import BOTH, actor, expand_aliases, find_mentions
+from summarizer.schema import Party
+
+CANADA_JAPAN = [Party(name="Canada"), Party(name="Japan")]
+
+
+def sides(*names: str) -> list[Party]:
+    return expand_aliases([Party(name=n) for n in names])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "act", "expected"),
+    [
+        # the first side named as a subject acts
+        ("Japan offered to phase down its beef tariff to 9 percent.", "concession", "Japan"),
+        ("Tokyo wants Ottawa to scrap its duty on Japanese cars.", "demand", "Japan"),
+        # a side aimed at is not the actor, even when named first
+        ("Duties on Canadian beef will fall, Japan said.", "concession", "Japan"),
+        (
+            "Under pressure from Ottawa, Japan agreed to open its dairy market.",
+            "concession",
+            "Japan",
+        ),
+        ("Japan pressed Canada to open its dairy market.", "demand", "Japan"),
+        ("Officials called on Japan to lift the quota.", "demand", "Canada"),
+        # a side asked to act is the recipient of the demand
+        ("Canada must drop the tariff, the Japanese trade minister said.", "demand", "Japan"),
+        # both sides act
+        ("Both sides agreed to meet again in March.", "concession", BOTH),
+        ("Canada and Japan agreed to a joint working group.", "concession", BOTH),
+        ("The two countries will work together on standards.", "concession", BOTH),
+        # ... but "both sides" aimed at is not both acting
+        ("A mediator called on both sides to resume talks.", "demand", "Canada"),
+    ],
+)
+def test_actor(sentence: str, act: str, expected: str) -> None:
+    assert actor(sentence, sides("Canada", "Japan"), act) == expected
+
+
+def test_a_concession_for_one_side_comes_from_the_other() -> None:
+    sentence = "It ensures streamlined customs procedures for U.S. exports."
+    assert actor(sentence, sides("United States", "United Kingdom"), "concession") == (
+        "United Kingdom"
+    )
+
+
+def test_no_side_named_falls_back_to_the_first() -> None:
+    assert actor("They agreed to talk.", CANADA_JAPAN, "concession") == "Canada"
+
+
+def test_expand_aliases_adds_demonym_capital_and_head_noun() -> None:
+    parties = expand_aliases(
+        [Party(name="China"), Party(name="Graduate Workers Union"), Party(name="Dunmore Dairies")]
+    )
+    assert {"Chinese", "Beijing"} <= set(parties[0].aliases)
+    assert "the union" in parties[1].aliases
+    assert "Dunmore" in parties[2].aliases
+
+
+def test_expand_aliases_never_gives_one_name_to_two_sides() -> None:
+    parties = expand_aliases(
+        [Party(name="Ridgeway Airlines"), Party(name="Ridgeway Pilots Association")]
+    )
+    assert all("Ridgeway" not in p.aliases for p in parties)
+    taken = [Party(name="China", aliases=[]), Party(name="Taiwan", aliases=["Beijing"])]
+    assert "Beijing" not in expand_aliases(taken)[0].aliases
+
+
+def test_expand_aliases_keeps_only_names_the_text_uses() -> None:
+    (china,) = expand_aliases(
+        [Party(name="China")], text="Beijing said on Monday it would respond."
+    )
+    assert china.aliases == ["Beijing"]
+
+
+def test_mentions_do_not_overlap_and_prefer_the_longer_name() -> None:
+    parties = [Party(name="European Union", aliases=["EU"]), Party(name="Union Pacific")]
+    found = find_mentions("The European Union and Union Pacific met.", parties)
+    assert [(m.party, m.role) for m in found] == [
+        ("European Union", "subject"),
+        ("Union Pacific", "subject"),
+    ]
