@@ -27,11 +27,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 def worker(engine: str) -> dict[str, Any]:
-    from summarizer.api import build_summarizer
-    from summarizer.pipeline import Options
+    from summarizer import Summarizer
     from summarizer.text_input import make_article
 
-    summarizer = build_summarizer(engine, options=Options(strategy="single", max_reasks=0))
+    summarizer = Summarizer(engine, strategy="single", max_reasks=0)
     backend: Any = summarizer.backend
     started = time.perf_counter()
     if engine == "local":

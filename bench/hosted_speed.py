@@ -67,7 +67,8 @@ class _ServerProcess:
 async def _run(api_base: str, n: int, concurrency: int, out_dir: Path) -> dict[str, Any]:
     from summarizer.backends.hosted import HostedBackend
     from summarizer.batch import BatchItem, arun_batch
-    from summarizer.pipeline import Options, Summarizer
+    from summarizer.pipeline import Pipeline
+    from summarizer.settings import Settings
     from summarizer.text_input import make_article
     from summarizer.transport import RetryPolicy
 
@@ -78,7 +79,7 @@ async def _run(api_base: str, n: int, concurrency: int, out_dir: Path) -> dict[s
         concurrency=concurrency,
         retry=RetryPolicy(attempts=2, base_delay=0.05),
     )
-    summarizer = Summarizer(backend, Options(max_reasks=1), cache=None)
+    summarizer = Pipeline(backend, Settings(max_reasks=1), cache=None)
 
     warm = make_article(_article(999))
     started = time.perf_counter()

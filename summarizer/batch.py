@@ -14,14 +14,16 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .backends import Backend
 from .errors import InputError, SummarizerError
-from .pipeline import Summarizer
+from .pipeline import Pipeline
 from .redaction import redact
+from .schema import Usage
 from .text_input import Article, read_path
 
 log = logging.getLogger("summarizer")
@@ -47,6 +49,18 @@ class Record:
     error: dict[str, Any] | None = None
     seconds: float = 0.0
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What this article cost: its summary's, or its failed attempts' (0 when it
+        never reached a model); None when the model's price is unknown."""
+        if self.summary is not None:
+            cost = (self.summary.get("run") or {}).get("cost_usd")
+            return float(cost) if cost is not None else None
+        if self.error is None or "usage" not in self.error:
+            return 0.0
+        cost = self.error.get("cost_usd")
+        return float(cost) if cost is not None else None
+
     def to_json(self) -> str:
         data = {
             "key": self.key,
@@ -69,6 +83,21 @@ class BatchResult:
     @property
     def total(self) -> int:
         return self.ok + self.failed + self.skipped
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The summed cost of this run's articles; None if any one's price is unknown."""
+        return sum_costs(r.cost_usd for r in self.records)
+
+
+def sum_costs(costs: Iterable[float | None]) -> float | None:
+    """The sum, or None when any cost is unknown."""
+    total = 0.0
+    for cost in costs:
+        if cost is None:
+            return None
+        total += cost
+    return round(total, 8)
 
 
 def read_records(path: Path) -> dict[str, Record]:
@@ -185,15 +214,23 @@ def _ok(item: BatchItem, summary_json: dict[str, Any], seconds: float) -> Record
     return Record(item.key, "ok", source=item.path, summary=summary_json, seconds=seconds)
 
 
-def _failed(item: BatchItem, exc: BaseException, seconds: float) -> Record:
-    return Record(item.key, "failed", source=item.path, error=error_info(exc), seconds=seconds)
+def _failed(
+    item: BatchItem, exc: BaseException, seconds: float, backend: Backend | None = None
+) -> Record:
+    error = error_info(exc)
+    if backend is not None and "usage" in error:
+        try:
+            error["cost_usd"] = backend.cost_usd(Usage.model_validate(error["usage"]))
+        except ValueError:  # a partial usage record: the price stays unknown
+            error["cost_usd"] = None
+    return Record(item.key, "failed", source=item.path, error=error, seconds=seconds)
 
 
 ProgressFn = Callable[[Record], None]
 
 
 async def arun_batch(
-    summarizer: Summarizer,
+    summarizer: Pipeline,
     items: list[BatchItem],
     out: Path,
     *,
@@ -222,7 +259,7 @@ async def arun_batch(
                         item, summary.model_dump(mode="json"), time.perf_counter() - started
                     )
                 except SummarizerError as exc:
-                    record = _failed(item, exc, time.perf_counter() - started)
+                    record = _failed(item, exc, time.perf_counter() - started, summarizer.backend)
                 writer.append(record)
                 result.records.append(record)
                 if record.status == "ok":
@@ -240,7 +277,7 @@ async def arun_batch(
 
 
 def run_batch(
-    summarizer: Summarizer,
+    summarizer: Pipeline,
     items: list[BatchItem],
     out: Path,
     *,

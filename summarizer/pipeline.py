@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass
 
 from .backends import Backend, Meter
 from .cache import Cache
@@ -17,48 +16,27 @@ from .errors import InputError
 from .relevance import mentions_negotiation
 from .schema import NegotiationSummary, RunInfo, SourceInfo
 from .sentences import Sentence, split_sentences
+from .settings import Settings
 from .strategies import Strategy, default_strategy, make_strategy
 from .text_input import Article, article_sha256
 
 
-@dataclass(frozen=True)
-class Options:
-    """Pipeline settings. The two retry budgets are separate on purpose."""
+class Pipeline:
+    """Summarizes articles with one backend, one strategy and one set of settings.
 
-    max_reasks: int = 1  # validation failures re-asked with the error (instructor)
-    transport_attempts: int = 6  # timeouts/429/5xx/dropped connections (tenacity)
-    max_tokens: int = 1536  # per call of the single strategy: a bound on a looping model
-    temperature: float = 0.0
-    chunk_chars: int | None = None  # None: what the backend's context allows
-    overlap_chars: int = 600
-    prompt: str = "extract"  # the single strategy's prompt
-    #: When the re-ask budget is spent, keep the grounded items of the last answer
-    #: and drop the rest (counted in ``run.dropped_items``) instead of failing.
-    salvage: bool = True
-    #: ``single``, ``staged``, ``staged-selector``, ``staged-agree``; None: ``staged``
-    #: for the embedded model, ``single`` for hosted models (``strategies``).
-    strategy: str | None = None
-
-    def fingerprint(self) -> dict[str, str | int | float | bool | None]:
-        """The settings that can change the output (cache key, run metadata)."""
-        values = asdict(self)
-        values.pop("transport_attempts")
-        return values
-
-
-class Summarizer:
-    """Summarizes articles with one backend, one strategy and one set of options."""
+    The public way in is ``summarizer.Summarizer``, which builds the backend from the
+    settings; this class takes any ``Backend`` (tests, custom engines)."""
 
     def __init__(
         self,
         backend: Backend,
-        options: Options | None = None,
+        settings: Settings | None = None,
         *,
         cache: Cache | None = None,
     ) -> None:
         self.backend = backend
-        self.options = options or Options()
-        o = self.options
+        self.settings = settings or Settings()
+        o = self.settings
         self.strategy: Strategy = make_strategy(
             o.strategy or default_strategy(backend.name),
             max_reasks=o.max_reasks,
@@ -83,7 +61,7 @@ class Summarizer:
             self.strategy.name,
             self.strategy.info.sha256,
             article_sha256(article.text),
-            repr(sorted(self.options.fingerprint().items())),
+            repr(sorted(self.settings.fingerprint().items())),
             repr(article.title),
         ]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -110,7 +88,8 @@ class Summarizer:
                 model_seconds=round(meter.model_seconds, 3),
                 chunks=items.chunks,
                 dropped_items=meter.dropped_items,
-                settings={**self.options.fingerprint(), "strategy": self.strategy.name},
+                settings={**self.settings.fingerprint(), "strategy": self.strategy.name},
+                cost_usd=self.backend.cost_usd(meter.usage),
             ),
         )
         if self.cache is not None:

@@ -116,6 +116,12 @@ class RunInfo(_Strict):
     )
     cached: bool = False
     settings: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    cost_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD for every call, failed attempts included (hosted models, from "
+        "litellm's offline price map); 0 for local models; null when the price is unknown",
+    )
 
 
 class NegotiationSummary(_Strict):

@@ -56,13 +56,14 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
 
 @pytest.fixture
 def hosted(server: FaultServer) -> Callable[..., Any]:
-    """Build a Summarizer on the fault server: ``hosted(max_reasks=1, attempts=3, ...)``.
+    """Build a Pipeline on the fault server: ``hosted(max_reasks=1, attempts=3, ...)``.
 
     Strict by default (``salvage=False``): a persistent invalid answer fails, so the
     fault matrix sees every error; salvaging is tested on its own.
     """
     from summarizer.backends.hosted import HostedBackend
-    from summarizer.pipeline import Options, Summarizer
+    from summarizer.pipeline import Pipeline
+    from summarizer.settings import Settings
     from summarizer.transport import RetryPolicy
 
     def build(
@@ -75,7 +76,7 @@ def hosted(server: FaultServer) -> Callable[..., Any]:
         base_delay: float = 0.01,
         salvage: bool = False,
         **options: Any,
-    ) -> Summarizer:
+    ) -> Pipeline:
         backend = HostedBackend(
             model=MODEL,
             api_base=server.api_base,
@@ -84,7 +85,7 @@ def hosted(server: FaultServer) -> Callable[..., Any]:
             concurrency=concurrency,
             retry=RetryPolicy(attempts=attempts, base_delay=base_delay, max_delay=0.05),
         )
-        opts = Options(transport_attempts=attempts, salvage=salvage, **options)
-        return Summarizer(backend, opts, cache=cache)
+        opts = Settings(transport_attempts=attempts, salvage=salvage, **options)
+        return Pipeline(backend, opts, cache=cache)
 
     return build

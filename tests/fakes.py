@@ -10,16 +10,15 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from openai.types.chat import ChatCompletion
 from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_message import ChatCompletionMessage
 from openai.types.completion_usage import CompletionUsage
-from pydantic import BaseModel
 
 from summarizer.backends.base import Meter, Request
+from summarizer.backends.mock import MockBackend
 from summarizer.sentences import split_sentences
 
 EVALS = Path(__file__).resolve().parents[1] / "evals"
@@ -37,7 +36,11 @@ _ARTICLE = "Article:\n"
 
 def article_of(request: Request) -> str:
     """The article text the model is shown (after ``Article:`` in the user message)."""
-    user = next(m["content"] for m in request.messages if m["role"] == "user")
+    return article_of_messages(request.messages)
+
+
+def article_of_messages(messages: list[dict[str, str]]) -> str:
+    user = next(m["content"] for m in messages if m["role"] == "user")
     assert _ARTICLE in user, "the user message carries no article"
     return user.split(_ARTICLE, 1)[1]
 
@@ -45,15 +48,13 @@ def article_of(request: Request) -> str:
 Responder = Callable[[str, int], dict[str, Any]]
 
 
-class FakeBackend:
-    """A Backend that "reads" the article text in the prompt and answers a dict.
+class FakeBackend(MockBackend):
+    """The public ``MockBackend``, answering from the article text in the prompt.
 
     ``respond(article_text, call_index)`` returns the JSON a model would return; it
-    is validated exactly as instructor validates it (with the sentences in scope).
-    Every call is recorded on the meter with fixed token counts.
+    is validated exactly as a model's answer (with the sentences in scope). Every
+    call is recorded on the meter with fixed token counts.
     """
-
-    concurrency = 1
 
     def __init__(
         self,
@@ -64,24 +65,17 @@ class FakeBackend:
         prompt_tokens: int = 100,
         completion_tokens: int = 20,
     ) -> None:
-        self.respond = respond
-        self.context_chars = context_chars
-        self.name = name
-        self.prompt_tokens = prompt_tokens
-        self.completion_tokens = completion_tokens
-        self.requests: list[Request] = []
+        def answer(messages: list[dict[str, str]], index: int) -> dict[str, Any]:
+            return respond(article_of_messages(messages), index)
 
-    def structured(self, request: Request, meter: Meter) -> BaseModel:
-        self.requests.append(request)
-        data = self.respond(article_of(request), len(self.requests) - 1)
-        usage = SimpleNamespace(
-            prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens
+        super().__init__(
+            answer,
+            name=name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            context_chars=context_chars,
         )
-        meter.record(SimpleNamespace(usage=usage), 0.0)
-        return request.response_model.model_validate(data, context=request.validation_context())
-
-    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
-        return self.structured(request, meter)
+        self.respond = respond
 
     def choose(
         self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter

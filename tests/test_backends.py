@@ -12,13 +12,20 @@ import instructor
 import pytest
 from fakes import ScriptedCreate, completion
 
-from summarizer.backends import DEFAULT_MODEL, make_backend, resolve_model
+from summarizer.backends import (
+    DEFAULT_MODEL,
+    MockBackend,
+    make_backend,
+    register_backend,
+    resolve_model,
+)
 from summarizer.backends.base import Meter, Request, metered, run_sync
 from summarizer.backends.engine import compact_json_grammar
 from summarizer.backends.hosted import HostedBackend
 from summarizer.backends.local import LocalBackend, schema_of
 from summarizer.errors import UsageError
 from summarizer.sentences import split_sentences
+from summarizer.settings import Settings
 from summarizer.transport import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,21 +75,53 @@ def test_local_path_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_local_without_a_path_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="'local:' needs a path"):
+    with pytest.raises(UsageError, match="'local:' needs an argument"):
         make_backend("local:")
 
 
 @pytest.mark.parametrize("model", ["openai/gpt-4o-mini", "ollama/qwen2.5", "anthropic/claude-x"])
 def test_other_strings_are_litellm_models(model: str) -> None:
-    retry = RetryPolicy(attempts=2)
-    backend = make_backend(
-        model, api_base="http://127.0.0.1:9", timeout=3.0, concurrency=0, retry=retry
+    settings = Settings(
+        api_base="http://127.0.0.1:9", timeout=3.0, concurrency=3, transport_attempts=2
     )
+    backend = make_backend(model, settings)
     assert isinstance(backend, HostedBackend)
     assert backend.name == model
     assert backend.api_base == "http://127.0.0.1:9" and backend.timeout == 3.0
-    assert backend.concurrency == 1  # clamped to at least one
-    assert backend.retry is retry
+    assert backend.concurrency == 3
+    assert backend.retry == RetryPolicy(attempts=2)
+
+
+def test_settings_reject_nonsense() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        Settings(concurrency=0)
+    with pytest.raises(ValueError, match="extra"):
+        Settings(modle="local")  # type: ignore[call-arg]
+
+
+def test_registry_maps_a_prefix_to_a_factory() -> None:
+    seen: list[str | None] = []
+
+    def factory(argument: str | None, settings: Settings, progress: object) -> MockBackend:
+        seen.append(argument)
+        return MockBackend([], name=f"mine:{argument}")
+
+    register_backend("mine", factory)
+    assert make_backend("mine:abc").name == "mine:abc"
+    assert make_backend("mine").name == "mine:None"
+    assert seen == ["abc", None]
+    with pytest.raises(UsageError):
+        register_backend("bad:prefix", factory)
+
+
+def test_hosted_cost_comes_from_the_offline_price_map() -> None:
+    from summarizer.schema import Usage
+
+    usage = Usage(prompt_tokens=1_000_000, completion_tokens=0)
+    cost = make_backend("openai/gpt-4o-mini").cost_usd(usage)
+    assert cost is not None and 0.01 < cost < 10.0
+    assert make_backend("openai/no-such-model-xyz").cost_usd(usage) is None
+    assert make_backend("local").cost_usd(usage) == 0.0
 
 
 def test_hosted_context_is_larger_than_local() -> None:

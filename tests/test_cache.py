@@ -83,11 +83,11 @@ def test_other_articles_and_titles_miss_and_transport_attempts_do_not_matter(
 
 
 def test_another_model_misses(server: FaultServer, tmp_path: Path) -> None:
-    from summarizer.api import build_summarizer
+    from summarizer import Summarizer
 
     cache = Cache(tmp_path / "c")
     for model in (MODEL, "openai/other-model", MODEL):
-        build_summarizer(model, api_base=server.api_base, cache=cache).summarize(ARTICLE)
+        Summarizer(model, api_base=server.api_base, cache=cache).summarize(ARTICLE)
     assert [c.body["model"] for c in server.calls] == ["fake-model", "other-model"]
 
 

@@ -19,8 +19,9 @@ from fakes import (
 )
 
 from summarizer.chunking import chunk_sentences
-from summarizer.pipeline import Options, Summarizer
+from summarizer.pipeline import Pipeline
 from summarizer.sentences import Sentence, split_sentences
+from summarizer.settings import Settings
 from summarizer.text_input import make_article
 
 
@@ -191,7 +192,7 @@ OVERLAP = 300
 def run_long(use_async: bool = False):
     text = long_article()
     backend = FakeBackend(union_company_responder)
-    summarizer = Summarizer(backend, Options(chunk_chars=CHUNK_CHARS, overlap_chars=OVERLAP))
+    summarizer = Pipeline(backend, Settings(chunk_chars=CHUNK_CHARS, overlap_chars=OVERLAP))
     article = make_article(text)
     if use_async:
         import asyncio
@@ -256,7 +257,7 @@ def test_long_article_usage_counts_every_chunk() -> None:
 def test_backend_context_sets_the_chunk_size() -> None:
     text = long_article()
     backend = FakeBackend(union_company_responder, context_chars=1200)
-    Summarizer(backend, Options(overlap_chars=OVERLAP)).summarize(make_article(text))
+    Pipeline(backend, Settings(overlap_chars=OVERLAP)).summarize(make_article(text))
     assert len(backend.requests) > 1
     assert all(len(article_of(r)) <= 1200 for r in backend.requests)
 
@@ -264,7 +265,7 @@ def test_backend_context_sets_the_chunk_size() -> None:
 def test_short_article_is_one_call_without_chunk_note() -> None:
     backend = FakeBackend(union_company_responder)
     text = seed("us-china-rare-earths-tensions.txt")
-    summary = Summarizer(backend).summarize(make_article(text))
+    summary = Pipeline(backend).summarize(make_article(text))
     assert len(backend.requests) == 1 and summary.run.chunks == 1
     assert article_of(backend.requests[0]) == text.strip()
     assert "part 1 of" not in backend.requests[0].messages[1]["content"]

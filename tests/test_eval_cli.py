@@ -205,13 +205,14 @@ class FakeSummarizer:
     article failing. Never calls a model."""
 
     def __init__(self, folder: Path, fail: str | None) -> None:
-        from summarizer.pipeline import Options
+        from summarizer.settings import Settings
 
         self.by_text = {g.article: g for g in load_gold_dir(folder)}
         self.fail = fail
         self.calls: list[str] = []
         self.backend = FakeBackend()
-        self.options = Options()
+        self.settings = Settings()
+        self.pipeline = self
         self.strategy = type(
             "S",
             (),
@@ -234,7 +235,7 @@ def test_run_resumes_records_failures_and_metadata(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     fake = FakeSummarizer(gold_dir, fail=IDS[1])
-    monkeypatch.setattr(summarizer.api, "build_summarizer", lambda *a, **k: fake)
+    monkeypatch.setattr(summarizer.api, "Summarizer", lambda *a, **k: fake)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secretsecretsecret123")
     run = tmp_path / "run"
     args = ["eval", "run", str(gold_dir), "--out", str(run), "--silent", "--no-cache"]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from summarizer.citations import evidence_for, ground
 from summarizer.extraction import MAX_TEXT, Extraction, support
-from summarizer.pipeline import Summarizer
+from summarizer.pipeline import Pipeline
 from summarizer.sentences import split_sentences
 from summarizer.text_input import make_article
 
@@ -349,5 +349,5 @@ def test_a_long_model_summary_does_not_crash_the_pipeline() -> None:
     def respond(article: str, call: int) -> dict[str, Any]:
         return answer(summary=summary)
 
-    result = Summarizer(FakeBackend(respond)).summarize(make_article(XI_CALL))
+    result = Pipeline(FakeBackend(respond)).summarize(make_article(XI_CALL))
     assert len(result.summary) <= 600

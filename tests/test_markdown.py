@@ -8,7 +8,7 @@ import pytest
 from fakes import FakeBackend, empty_answer, seed
 
 from summarizer.markdown import to_markdown
-from summarizer.pipeline import Summarizer
+from summarizer.pipeline import Pipeline
 from summarizer.schema import Evidence, NegotiationSummary
 from summarizer.sentences import split_sentences
 from summarizer.text_input import make_article
@@ -42,7 +42,7 @@ def xi_answer(article: str, call: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def xi_summary() -> NegotiationSummary:
-    return Summarizer(FakeBackend(xi_answer)).summarize(make_article(XI_CALL))
+    return Pipeline(FakeBackend(xi_answer)).summarize(make_article(XI_CALL))
 
 
 def sentence_with(fragment: str):
@@ -98,7 +98,7 @@ def test_long_quotes_are_shortened(xi_summary) -> None:
 
 
 def test_empty_summary_says_so() -> None:
-    summary = Summarizer(FakeBackend(lambda a, c: empty_answer())).summarize(
+    summary = Pipeline(FakeBackend(lambda a, c: empty_answer())).summarize(
         make_article("The weather was fine on Tuesday.", title="Weather")
     )
     md = to_markdown(summary)

@@ -11,7 +11,7 @@ from fakes import FakeBackend, empty_answer
 
 from summarizer.cli.main import main
 from summarizer.evaluation.probes import judge, load_probes, run_probes
-from summarizer.pipeline import Options, Summarizer
+from summarizer.pipeline import Pipeline
 from summarizer.schema import (
     Concession,
     Evidence,
@@ -21,6 +21,7 @@ from summarizer.schema import (
     RunInfo,
     SourceInfo,
 )
+from summarizer.settings import Settings
 
 PROBES = Path(__file__).resolve().parents[1] / "evals" / "probes"
 
@@ -78,7 +79,7 @@ def _reversing_responder(article: str, call: int) -> dict[str, Any]:
 
 
 def test_a_run_reports_the_rate_and_writes_both_reports(tmp_path: Path) -> None:
-    summarizer = Summarizer(FakeBackend(_reversing_responder), Options(strategy="single"))
+    summarizer = Pipeline(FakeBackend(_reversing_responder), Settings(strategy="single"))
     scores = run_probes(PROBES, tmp_path, summarizer)
     negated = [r for r in scores.results if r.probe.kind == "negated"]
     assert all(r.hallucinated for r in negated), [r.reason for r in negated]

@@ -10,7 +10,7 @@ import yaml
 from fakes import FakeBackend, empty_answer
 
 from summarizer.errors import PromptError
-from summarizer.pipeline import Summarizer
+from summarizer.pipeline import Pipeline
 from summarizer.prompts import load_prompt, prompts_dir
 from summarizer.text_input import make_article
 
@@ -146,7 +146,7 @@ def test_summarizer_checks_the_prompt_before_any_model_call(
     backend = FakeBackend(lambda article, call: empty_answer())
     try:
         with pytest.raises(PromptError):
-            Summarizer(backend)
+            Pipeline(backend)
     finally:
         load_prompt.cache_clear()
     assert backend.requests == []
@@ -155,7 +155,7 @@ def test_summarizer_checks_the_prompt_before_any_model_call(
 def test_output_is_stamped_with_prompt_version_and_hash() -> None:
     prompt = load(CHECKOUT_PROMPTS)
     backend = FakeBackend(lambda article, call: empty_answer())
-    summary = Summarizer(backend).summarize(make_article("Acme offered a raise."))
+    summary = Pipeline(backend).summarize(make_article("Acme offered a raise."))
     assert summary.run.prompt.name == "extract"
     assert summary.run.prompt.version == prompt.version
     assert summary.run.prompt.sha256 == prompt.sha256

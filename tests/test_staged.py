@@ -4,17 +4,17 @@ sides, judgements, attribution by multiple choice, and items that are exact span
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
-from pydantic import BaseModel
 
-from summarizer.backends import Meter, Request
+from summarizer.backends import Meter
 from summarizer.backends.engine import option_probs
-from summarizer.pipeline import Options, Summarizer, article_sha256
+from summarizer.backends.mock import MockBackend
+from summarizer.pipeline import Pipeline, article_sha256
 from summarizer.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
+from summarizer.settings import Settings
 from summarizer.strategies.staged import StagedParties, attribute, status_of
 from summarizer.text_input import make_article
 
@@ -28,40 +28,34 @@ TEXT = (
 )
 
 
-class ScriptedBackend:
-    """Answers the sides call with Canada and Mexico, and one-token questions by rules."""
+SIDES = {
+    "parties": [
+        {"name": "Canada", "kind": "state", "aliases": ["Ottawa"]},
+        {"name": "Mexico", "kind": "state", "aliases": []},
+        {"name": "Atlantis", "kind": "state", "aliases": []},  # never named
+    ]
+}
 
-    name = "scripted"
-    concurrency = 1
-    context_chars = 48_000
+
+class ScriptedBackend(MockBackend):
+    """The public MockBackend: the sides call answers Canada and Mexico, and one-token
+    questions are answered by rules."""
 
     def __init__(self) -> None:
-        self.structured_calls = 0
+        super().__init__(lambda messages, index: SIDES, name="scripted")
         self.choices: list[str] = []
 
-    def structured(self, request: Request, meter: Meter) -> BaseModel:
-        self.structured_calls += 1
-        meter.record(SimpleNamespace(usage=None), 0.0)
-        assert request.response_model is StagedParties
-        return StagedParties.model_validate(
-            {
-                "parties": [
-                    {"name": "Canada", "kind": "state", "aliases": ["Ottawa"]},
-                    {"name": "Mexico", "kind": "state", "aliases": []},
-                    {"name": "Atlantis", "kind": "state", "aliases": []},  # never named
-                ]
-            }
-        )
-
-    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
-        return self.structured(request, meter)
+    @property
+    def structured_calls(self) -> int:
+        assert all(r.response_model is StagedParties for r in self.requests)
+        return len(self.requests)
 
     def choose(
         self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
     ) -> dict[str, float]:
         user = messages[-1]["content"]
         self.choices.append(user)
-        meter.record(SimpleNamespace(usage=None), 0.0)
+        super().choose(messages, options, meter)
         if options[0] == "A":  # attribution: A) Canada B) Mexico C) both
             answer = "C" if "Both" in user else ("A" if "Canada demanded" in user else "B")
             return {o: float(o == answer) for o in options}
@@ -101,7 +95,7 @@ def staged(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_staged_items_are_exact_spans_with_declared_sides(staged: Selector) -> None:
     backend = ScriptedBackend()
-    summary = Summarizer(backend, Options(strategy="staged-choice")).summarize(make_article(TEXT))
+    summary = Pipeline(backend, Settings(strategy="staged-choice")).summarize(make_article(TEXT))
     assert [p.name for p in summary.parties] == ["Canada", "Mexico"]  # Atlantis dropped
     assert [(d.party, d.to) for d in summary.demands] == [("Canada", "Mexico")]
     concessions = {(c.party, c.to, c.text[:20]) for c in summary.concessions}
@@ -118,13 +112,13 @@ def test_staged_items_are_exact_spans_with_declared_sides(staged: Selector) -> N
 
 def test_the_selector_only_variant_asks_no_judge_questions(staged: Selector) -> None:
     backend = ScriptedBackend()
-    Summarizer(backend, Options(strategy="staged-selector")).summarize(make_article(TEXT))
+    Pipeline(backend, Settings(strategy="staged-selector")).summarize(make_article(TEXT))
     assert backend.choices == []  # no judgements, and the default attribution asks nothing
 
 
 def test_the_default_attributes_by_the_side_named_first(staged: Selector) -> None:
     backend = ScriptedBackend()
-    summary = Summarizer(backend, Options(strategy="staged")).summarize(make_article(TEXT))
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
     assert not any(q.startswith("Sides:") for q in backend.choices)
     assert [(d.party, d.to) for d in summary.demands] == [("Canada", "Mexico")]
     both = [c for c in summary.concessions if c.text.startswith("Both sides")]
@@ -135,7 +129,7 @@ def test_the_default_attributes_by_the_side_named_first(staged: Selector) -> Non
 def test_no_candidate_means_no_model_call() -> None:
     backend = ScriptedBackend()
     weather = "Rain fell all day on Sunday. The river rose by two feet in the evening."
-    summary = Summarizer(backend, Options(strategy="staged")).summarize(make_article(weather))
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(weather))
     if summary.run.usage.calls == 0:
         assert summary.demands == summary.concessions == summary.open_issues == []
     assert backend.choices == [] or summary.concessions == []
@@ -188,7 +182,7 @@ def test_one_declared_side_makes_no_demand_or_concession(
         {"parties": [{"name": "Canada", "kind": "state", "aliases": []}]}
     )
     monkeypatch.setattr(backend, "structured", lambda request, meter: one_side)
-    summary = Summarizer(backend, Options(strategy="staged")).summarize(make_article(TEXT))
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
     assert summary.demands == [] and summary.concessions == []
     assert summary.open_issues  # an open issue needs no counterpart
 
@@ -197,8 +191,6 @@ def test_a_negated_concession_sentence_is_dropped(staged: Selector) -> None:
     text = TEXT.replace(
         "Mexico agreed to cut the cheese tariffs", "Mexico did not agree to cut the cheese tariffs"
     )
-    summary = Summarizer(ScriptedBackend(), Options(strategy="staged")).summarize(
-        make_article(text)
-    )
+    summary = Pipeline(ScriptedBackend(), Settings(strategy="staged")).summarize(make_article(text))
     assert not any(c.text.startswith("Mexico did not") for c in summary.concessions)
     assert any(c.text.startswith("Both sides") for c in summary.concessions)

@@ -1,4 +1,4 @@
-"""Backends: one model string chooses one. Heavy SDKs load lazily, on first use.
+"""Backends, and the registry that maps a model string to one. Heavy SDKs load lazily.
 
 - ``local`` (default): the embedded model, in-process on llama.cpp's server engine
   (xllamacpp, ``summarizer[local]``).
@@ -6,21 +6,65 @@
 - ``llamacpp`` / ``llamacpp:/path/model.gguf``: the previous engine (llama-cpp-python
   with the project's own decoder, ``summarizer[llamacpp]``), kept for comparison.
 - anything else: a litellm model string (``openai/gpt-4o-mini``, ``ollama/qwen2.5``, ...).
+
+:func:`register_backend` adds a prefix of one's own (``myengine`` and
+``myengine:ARG``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..errors import UsageError
+from ..settings import Settings
 from ..transport import RetryPolicy
 from .base import Backend, Meter, Request
 from .engine import ProgressHook
+from .mock import MockBackend
 
-__all__ = ["Backend", "Meter", "Request", "DEFAULT_MODEL", "resolve_model", "make_backend"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Backend",
+    "Factory",
+    "Meter",
+    "MockBackend",
+    "Request",
+    "make_backend",
+    "register_backend",
+    "resolve_model",
+]
 
 DEFAULT_MODEL = "local"
 HOSTED_CONCURRENCY = 8
+
+#: ``factory(argument, settings, progress)``: ``argument`` is what follows ``prefix:``
+#: in the model string (None for the bare prefix).
+Factory = Callable[[str | None, Settings, ProgressHook | None], Backend]
+
+
+def _local(path: str | None, settings: Settings, progress: ProgressHook | None) -> Backend:
+    from .engine import EngineSettings
+    from .local import LocalBackend
+
+    slots = EngineSettings(n_parallel=settings.concurrency or 1)
+    return LocalBackend(path, slots, progress=progress)
+
+
+def _llamacpp(path: str | None, settings: Settings, progress: ProgressHook | None) -> Backend:
+    from .llamacpp import LlamaCppBackend
+
+    return LlamaCppBackend(path)
+
+
+_REGISTRY: dict[str, Factory] = {"local": _local, "llamacpp": _llamacpp}
+
+
+def register_backend(prefix: str, factory: Factory) -> None:
+    """Let model strings ``prefix`` and ``prefix:ARG`` build a backend with ``factory``."""
+    if not prefix or ":" in prefix or "/" in prefix:
+        raise UsageError(f"a backend prefix is one word without ':' or '/', not {prefix!r}")
+    _REGISTRY[prefix] = factory
 
 
 def resolve_model(model: str | None) -> str:
@@ -33,39 +77,28 @@ def resolve_model(model: str | None) -> str:
 
 def make_backend(
     model: str | None = None,
+    settings: Settings | None = None,
     *,
-    api_base: str | None = None,
-    api_key: str | None = None,
-    timeout: float = 120.0,
-    concurrency: int | None = None,
-    mode: str = "tools",
-    retry: RetryPolicy | None = None,
     progress: ProgressHook | None = None,
 ) -> Backend:
-    """Build the backend a model string names."""
-    name = resolve_model(model)
-    for prefix in ("local", "llamacpp"):
-        if name == prefix or name.startswith(prefix + ":"):
-            path = name.partition(":")[2] or None
-            if name.startswith(prefix + ":") and not path:
-                raise UsageError(f"'{prefix}:' needs a path, as in {prefix}:/path/model.gguf")
-            if prefix == "llamacpp":
-                from .llamacpp import LlamaCppBackend
-
-                return LlamaCppBackend(path)
-            from .engine import EngineSettings
-            from .local import LocalBackend
-
-            slots = EngineSettings(n_parallel=max(1, 1 if concurrency is None else concurrency))
-            return LocalBackend(path, slots, progress=progress)
+    """Build the backend a model string names (``settings.model`` when ``model`` is
+    None), with the settings' key, timeout, mode and concurrency."""
+    settings = settings or Settings()
+    name = resolve_model(model or settings.model)
+    prefix, colon, argument = name.partition(":")
+    factory = _REGISTRY.get(prefix)
+    if factory is not None:
+        if colon and not argument:
+            raise UsageError(f"'{prefix}:' needs an argument, as in {prefix}:/path/model.gguf")
+        return factory(argument or None, settings, progress)
     from .hosted import HostedBackend
 
     return HostedBackend(
         model=name,
-        api_base=api_base,
-        api_key=api_key,
-        timeout=timeout,
-        concurrency=max(1, HOSTED_CONCURRENCY if concurrency is None else concurrency),
-        mode=mode,
-        retry=retry or RetryPolicy(),
+        api_base=settings.api_base,
+        api_key=settings.key(),
+        timeout=settings.timeout,
+        concurrency=settings.concurrency or HOSTED_CONCURRENCY,
+        mode=settings.mode,
+        retry=RetryPolicy(attempts=settings.transport_attempts),
     )

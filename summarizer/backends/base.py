@@ -133,6 +133,14 @@ class Backend(Protocol):
         """The probability of each option as the answer's first token (renormalised)."""
         ...
 
+    def cost_usd(self, usage: Usage) -> float | None:
+        """What ``usage`` cost in USD: 0 for a local model, None when unknown."""
+        ...
+
+    def close(self) -> None:
+        """Release the model (an embedded engine's memory); a no-op for remote ones."""
+        ...
+
 
 def translate_failure(exc: BaseException, meter: Meter) -> SummarizerError:
     """Turn an instructor failure into ExtractionError, or unwrap our own error."""

@@ -242,6 +242,14 @@ def get_engine(path: Path, settings: EngineSettings) -> Engine:
         return _ENGINES[key]
 
 
+def release_engine(path: Path, settings: EngineSettings) -> None:
+    """Close the process-wide engine for ``path`` and ``settings`` (frees the model)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.pop((str(path), settings), None)
+    if engine is not None:
+        engine.close()
+
+
 @atexit.register
 def _close_engines() -> None:
     for engine in list(_ENGINES.values()):

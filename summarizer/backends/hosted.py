@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ..errors import ConfigError
 from ..redaction import protect_loggers, register_secret
+from ..schema import Usage
 from ..transport import RetryPolicy, with_async_retries, with_retries
 from .base import (
     Meter,
@@ -41,6 +42,24 @@ def _litellm() -> Any:
     litellm.suppress_debug_info = True
     protect_loggers()
     return litellm
+
+
+def price(model: str, usage: Usage) -> float | None:
+    """USD for ``usage`` on ``model`` from litellm's offline price map, or None when the
+    map does not list the model."""
+    litellm = _litellm()
+    bare = model.split("/", 1)[1] if "/" in model else model
+    if model not in litellm.model_cost and bare not in litellm.model_cost:
+        return None
+    try:
+        prompt, completion = litellm.cost_per_token(
+            model=model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+    except Exception:  # litellm raises many kinds for a model it cannot price
+        return None
+    return round(float(prompt) + float(completion), 8)
 
 
 def _mode(name: str) -> Any:
@@ -116,6 +135,13 @@ class HostedBackend:
             return await acompletion(*args, **{**kwargs, **bound})
 
         return with_async_retries(self.retry, ametered(call, meter))
+
+    def cost_usd(self, usage: Usage) -> float | None:
+        """From litellm's offline price map; None for a model it does not price."""
+        return price(self.model, usage)
+
+    def close(self) -> None:
+        return None
 
     def structured(self, request: Request, meter: Meter) -> BaseModel:
         import instructor

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
+from ..schema import Usage
 from .base import Meter, Request, metered, openai_completion, structured_call
 from .engine import default_threads
 from .model_files import embedded_model_path
@@ -161,6 +162,12 @@ class LlamaCppBackend:
                 return llama.create_chat_completion_openai_v1(**kwargs)
 
         return create
+
+    def cost_usd(self, usage: Usage) -> float | None:
+        return 0.0
+
+    def close(self) -> None:
+        return None
 
     def structured(self, request: Request, meter: Meter) -> BaseModel:
         import instructor

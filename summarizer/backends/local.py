@@ -19,8 +19,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
+from ..schema import Usage
 from .base import Meter, Request, metered, openai_completion, structured_call
-from .engine import Completion, Engine, EngineSettings, ProgressHook, get_engine
+from .engine import Completion, Engine, EngineSettings, ProgressHook, get_engine, release_engine
 from .model_files import embedded_model_path
 
 log = logging.getLogger("summarizer")
@@ -88,6 +89,12 @@ class LocalBackend:
             return openai_completion(result, self.name)
 
         return create
+
+    def cost_usd(self, usage: Usage) -> float | None:
+        return 0.0
+
+    def close(self) -> None:
+        release_engine(self._path or embedded_model_path(), self.settings)
 
     def structured(self, request: Request, meter: Meter) -> BaseModel:
         import instructor

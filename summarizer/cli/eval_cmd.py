@@ -240,7 +240,7 @@ def cmd_probes(args: argparse.Namespace) -> int:
     load_probes(args.dir)  # refuse a broken manifest before loading a model
     summarizer = make_summarizer(args)
     run_dir = args.out or Path("runs") / f"probes-{_slug(summarizer.backend.name)}"
-    scores = run_probes(args.dir, run_dir, summarizer, concurrency=args.concurrency)
+    scores = run_probes(args.dir, run_dir, summarizer.pipeline, concurrency=args.concurrency)
     sys.stdout.write(markdown(scores))
     print(f"summarizer: probe reports in {run_dir}", file=sys.stderr)
     if args.max_rate is not None and scores.hallucination_rate > args.max_rate:
@@ -281,7 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_eval(
         args.dir,
         run_dir,
-        summarizer,
+        summarizer.pipeline,
         concurrency=args.concurrency,
         progress=not args.silent,
         command=_command_line(args),

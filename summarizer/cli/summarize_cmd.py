@@ -9,13 +9,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
+
 from .. import api
 from ..batch import BatchItem, Record, run_batch
 from ..cache import default_cache
 from ..errors import UsageError
 from ..markdown import to_markdown
-from ..pipeline import Options, Summarizer
 from ..schema import NegotiationSummary
+from ..settings import Settings
 from ..strategies import STRATEGIES
 from ..text_input import expand_paths, read_bytes, read_path
 
@@ -72,34 +74,43 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-cache", action="store_true", help="ignore and do not fill the cache")
 
 
-def make_summarizer(args: argparse.Namespace, *, phases: bool = False) -> Summarizer:
+def make_summarizer(args: argparse.Namespace, *, phases: bool = False) -> api.Summarizer:
     """The Summarizer the arguments ask for. ``phases``: show the embedded model's
     phases on stderr (a single article: when stderr is a terminal, or with -v)."""
-    if (
-        (args.concurrency is not None and args.concurrency < 1)
-        or args.max_reasks < 0
-        or args.transport_attempts < 1
-    ):
-        raise UsageError("--concurrency and --transport-attempts must be >= 1, --max-reasks >= 0")
-    options = Options(
-        max_reasks=args.max_reasks,
-        transport_attempts=args.transport_attempts,
-        strategy=args.strategy,
-    )
     show = phases and (
         (sys.stderr.isatty() and not getattr(args, "silent", False))
         or bool(getattr(args, "verbose", 0))
     )
-    return api.build_summarizer(
-        args.model,
-        api_base=args.api_base,
-        timeout=args.timeout,
-        mode=args.mode,
-        concurrency=args.concurrency,
-        options=options,
+    return api.Summarizer(
+        settings=settings_from_args(args),
         cache=None if args.no_cache else default_cache(),
         progress=phase_printer() if show else None,
     )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The ``Settings`` the model options ask for; a bad value is a usage error."""
+    values = {
+        "model": args.model,
+        "api_base": args.api_base,
+        "timeout": args.timeout,
+        "mode": args.mode,
+        "concurrency": args.concurrency,
+        "max_reasks": args.max_reasks,
+        "transport_attempts": args.transport_attempts,
+        "strategy": args.strategy,
+        "max_chars": getattr(args, "max_chars", None),
+    }
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = "--" + str(first["loc"][0]).replace("_", "-")
+        bound = {k: v for k, v in (first.get("ctx") or {}).items() if k in ("ge", "gt")}
+        if bound:
+            op, value = next(iter(bound.items()))
+            raise UsageError(f"{option} must be {'>=' if op == 'ge' else '>'} {value}") from None
+        raise UsageError(f"{option}: {first['msg']}") from None
 
 
 def phase_printer(stream: TextIO | None = None) -> Any:
@@ -259,7 +270,7 @@ def _batch(args: argparse.Namespace, paths: list[str]) -> int:
 
     try:
         result = run_batch(
-            summarizer,
+            summarizer.pipeline,
             items,
             out,
             concurrency=args.concurrency,
@@ -273,8 +284,10 @@ def _batch(args: argparse.Namespace, paths: list[str]) -> int:
             message = record.error["message"]
             print(f"summarizer: failed: {record.key}: {message}", file=sys.stderr)
     skipped = f", {result.skipped} skipped (already done)" if result.skipped else ""
+    cost = result.cost_usd
+    spent = f"; cost ${cost:.4f}" if cost else ("; cost unknown" if cost is None else "")
     print(
-        f"summarizer: {result.ok} summarized, {result.failed} failed{skipped}"
+        f"summarizer: {result.ok} summarized, {result.failed} failed{skipped}{spent}"
         + (f"; results in {out}" if args.output else ""),
         file=sys.stderr,
     )

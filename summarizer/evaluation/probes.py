@@ -29,7 +29,7 @@ import yaml
 from ..batch import BatchItem, read_records, run_batch
 from ..errors import EvalError
 from ..faithfulness import faithful
-from ..pipeline import Summarizer
+from ..pipeline import Pipeline
 from ..schema import Concession, Demand, NegotiationSummary, OpenIssue
 
 MANIFEST = "probes.yaml"
@@ -154,7 +154,7 @@ class ProbeScores:
 
 
 def run_probes(
-    directory: Path, run_dir: Path, summarizer: Summarizer, *, concurrency: int | None = None
+    directory: Path, run_dir: Path, summarizer: Pipeline, *, concurrency: int | None = None
 ) -> ProbeScores:
     """Summarize every probe into ``run_dir`` (resumable), judge, and write the reports."""
     probes = load_probes(directory)

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..batch import BatchItem, BatchResult, Record, read_records, run_batch
+from ..batch import BatchItem, BatchResult, Record, read_records, run_batch, sum_costs
 from ..errors import EvalError, ThresholdError
-from ..pipeline import Summarizer
+from ..pipeline import Pipeline
 from ..redaction import redact
 from ..schema import NegotiationSummary, Usage
 from .embeddings import make_similarity
@@ -98,7 +98,7 @@ def _prediction(record: Record) -> Prediction:
 
 
 def run_metadata(
-    run_dir: Path, summarizer: Summarizer | None, gold_dir: Path, command: Sequence[str]
+    run_dir: Path, summarizer: Pipeline | None, gold_dir: Path, command: Sequence[str]
 ) -> dict[str, Any]:
     """run.json: model, prompt, git, packages, tokens, time per article, command."""
     records = read_records(run_dir / PREDICTIONS)
@@ -120,6 +120,8 @@ def run_metadata(
         "packages": package_versions(),
         "tokens": usage.model_dump(),  # summed summary.run.usage of the ok articles
         "tokens_failed": failed_usage.model_dump(),  # spent on articles that failed
+        # USD over every article and attempt; null when a price is unknown, 0 locally
+        "cost_usd": sum_costs(r.cost_usd for r in records.values()),
         "articles": {
             "total": len(records),
             "ok": sum(r.status == "ok" for r in records.values()),
@@ -133,7 +135,7 @@ def run_metadata(
         meta["model"] = redact(summarizer.backend.name)
         meta["prompt"] = summarizer.strategy.info.model_dump()
         meta["strategy"] = summarizer.strategy.name
-        meta["options"] = summarizer.options.fingerprint()
+        meta["options"] = summarizer.settings.fingerprint()
     return meta
 
 
@@ -158,7 +160,7 @@ def write_meta(run_dir: Path, meta: dict[str, Any]) -> None:
 def run_eval(
     gold_dir: Path,
     run_dir: Path,
-    summarizer: Summarizer,
+    summarizer: Pipeline,
     *,
     concurrency: int | None = None,
     progress: bool = True,
