@@ -20,6 +20,7 @@ head noun ("Graduate Workers Union": "the union") when no other side claims them
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,12 +135,54 @@ def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Pa
     return out
 
 
+#: A country the article names this often is a side, even if the model left it out.
+COUNTRY_MENTIONS = 5
+
+
+def complete_sides(parties: Sequence[Party], text: str, limit: int = 6) -> list[Party]:
+    """``parties`` plus each country that ``text`` names at least
+    :data:`COUNTRY_MENTIONS` times (by name, demonym or capital) and no declared side
+    stands for. A small model often lists one side of a bilateral text and forgets
+    the other ("the United States" in a joint statement with China)."""
+    out = list(parties)
+    declared = {_COUNTRY_KEYS.get(normalize_name(n)) for p in parties for n in (p.name, *p.aliases)}
+    declared |= {normalize_name(n) for p in parties for n in (p.name, *p.aliases)}
+    found = []
+    for country, names in _COUNTRIES.items():
+        if country in declared or any(normalize_name(n) in declared for n in names):
+            continue
+        used = [n for n in (country, *names) if _named(text, n)]
+        count = sum(len(_finditer(n, text)) for n in used)
+        if count >= COUNTRY_MENTIONS:
+            found.append((-count, country, used))
+    for _, country, used in sorted(found):
+        if len(out) >= limit:
+            break
+        aliases = [n for n in used if n != country]
+        out.append(Party(name=country, kind="state", aliases=aliases))
+    return out
+
+
 def _named(text: str, name: str) -> bool:
-    return re.search(_pattern(name), text.casefold()) is not None
+    return bool(_finditer(name, text))
 
 
-def _pattern(name: str) -> str:
-    return r"(?<![\w.])" + re.escape(name.casefold()) + r"(?!\w)"
+@functools.lru_cache(maxsize=4096)
+def _compiled(name: str) -> re.Pattern[str]:
+    """``name`` as a whole word; a short all-capitals name ("US", "EU") in capitals only,
+    so that "us" the pronoun is not the United States."""
+    flags = 0 if (name.isupper() and len(name.replace(".", "")) <= 4) else re.IGNORECASE
+    return re.compile(r"(?<![\w.])" + re.escape(name) + r"(?!\w)", flags)
+
+
+def _finditer(name: str, text: str) -> list[re.Match[str]]:
+    return list(_compiled(name).finditer(text))
+
+
+def first_mention(text: str, party: Party) -> int:
+    """Where ``text`` first names ``party`` (by name or alias), or -1."""
+    starts = [m.start() for n in (party.name, *party.aliases) for m in _finditer(n, text)[:1]]
+    return min(starts, default=-1)
 
 
 # -- mentions and their roles ------------------------------------------------------------
@@ -186,10 +229,9 @@ def _names(party: Party) -> list[str]:
 def find_mentions(sentence: str, parties: Sequence[Party]) -> list[Mention]:
     """Every non-overlapping mention of a side, in order, with its role."""
     spans: list[tuple[int, int, str]] = []
-    lowered = sentence.casefold()
     for party in parties:
         for name in _names(party):
-            for found in re.finditer(_pattern(name), lowered):
+            for found in _finditer(name, sentence):
                 spans.append((found.start(), found.end(), party.name))
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     kept: list[tuple[int, int, str]] = []

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from summarizer.attribution import BOTH, actor, expand_aliases, find_mentions
+from summarizer.attribution import (
+    BOTH,
+    actor,
+    complete_sides,
+    expand_aliases,
+    find_mentions,
+    first_mention,
+)
 from summarizer.schema import Party
 
 CANADA_JAPAN = [Party(name="Canada"), Party(name="Japan")]
@@ -89,3 +96,20 @@ def test_mentions_do_not_overlap_and_prefer_the_longer_name() -> None:
         ("European Union", "subject"),
         ("Union Pacific", "subject"),
     ]
+
+
+def test_us_the_pronoun_is_not_the_united_states() -> None:
+    us = Party(name="United States", aliases=["US"])
+    assert first_mention("They told us to wait.", us) == -1
+    assert first_mention("They told the US to wait.", us) == 14
+
+
+def test_a_country_named_often_completes_the_sides() -> None:
+    text = "China said. " * 5 + "The United States agreed."
+    sides = complete_sides([Party(name="United States")], text)
+    assert [p.name for p in sides] == ["United States", "China"]
+    assert sides[1].kind == "state"
+    # named fewer times, or already declared under another name: nothing is added
+    assert len(complete_sides([Party(name="United States")], "China said. " * 4)) == 1
+    beijing = [Party(name="Beijing"), Party(name="United States")]
+    assert complete_sides(beijing, "China said. " * 6) == beijing

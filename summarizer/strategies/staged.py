@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..attribution import BOTH, actor, expand_aliases
+from ..attribution import BOTH, actor, complete_sides, expand_aliases, first_mention
 from ..backends import Backend, Meter, Request
 from ..citations import Items
 from ..faithfulness import negated_act
@@ -105,17 +105,6 @@ def lede(sentences: Sequence[Sentence]) -> str:
     return sentences[0].text[:MAX_TEXT].strip() if sentences else ""
 
 
-def mentions(text: str, party: Party) -> int:
-    """Where ``text`` first names ``party`` (by name or alias), or -1."""
-    lowered = text.casefold()
-    best = -1
-    for name in (party.name, *party.aliases):
-        found = re.search(r"(?<!\w)" + re.escape(name.casefold()) + r"(?!\w)", lowered)
-        if found and (best < 0 or found.start() < best):
-            best = found.start()
-    return best
-
-
 def clean_parties(found: StagedParties, article: str) -> list[Party]:
     """Declared sides that the article names; aliases unique across sides."""
     parties: list[Party] = []
@@ -131,7 +120,7 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
             if akey and akey not in seen and akey != key:
                 aliases.append(alias)
         party = Party(name=name, kind=p.kind, aliases=aliases)
-        if mentions(article, party) < 0:
+        if first_mention(article, party) < 0:
             continue  # a side the article never names is invented
         seen.add(key)
         seen.update(normalize_name(a) for a in aliases)
@@ -269,7 +258,8 @@ class StagedStrategy:
             return Items(summary=lede(sentences))
         found = backend.structured(self._parties_request(article, candidates), meter)
         assert isinstance(found, StagedParties)
-        parties = expand_aliases(clean_parties(found, article.text), article.text)
+        declared = complete_sides(clean_parties(found, article.text), article.text)
+        parties = expand_aliases(declared, article.text)
         if not parties:
             return Items(summary=lede(sentences))
         judgements = (
@@ -295,7 +285,7 @@ def items_of(
         s = d.candidate.sentence
         evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
         text = s.text[:MAX_TEXT].strip()
-        mentioned = [p.name for p in parties if mentions(s.text, p) >= 0]
+        mentioned = [p.name for p in parties if first_mention(s.text, p) >= 0]
         for f in d.fields:
             if f != "open_issues" and len(names) < 2:
                 continue  # a demand or a concession needs another side
