@@ -28,7 +28,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 def worker(engine: str) -> dict[str, Any]:
     from summarizer import Summarizer
-    from summarizer.text_input import make_article
+    from summarizer.io.inputs import make_article
 
     summarizer = Summarizer(engine, strategy="single", max_reasks=0)
     backend: Any = summarizer.backend

@@ -66,11 +66,11 @@ class _ServerProcess:
 
 async def _run(api_base: str, n: int, concurrency: int, out_dir: Path) -> dict[str, Any]:
     from summarizer.backends.hosted import HostedBackend
+    from summarizer.backends.transport import RetryPolicy
     from summarizer.batch import BatchItem, arun_batch
+    from summarizer.io.inputs import make_article
     from summarizer.pipeline import Pipeline
     from summarizer.settings import Settings
-    from summarizer.text_input import make_article
-    from summarizer.transport import RetryPolicy
 
     backend = HostedBackend(
         model="openai/fake-model",

@@ -61,8 +61,8 @@ def work_pipeline(items: list[tuple[str, str]], out: Path, decoder: str = "lazy"
     from summarizer.backends.llamacpp import LlamaCppBackend as LocalBackend
     from summarizer.backends.llamacpp import LocalSettings
     from summarizer.errors import SummarizerError
+    from summarizer.io.inputs import make_article
     from summarizer.pipeline import Summarizer
-    from summarizer.text_input import make_article
 
     label = "(a)" if decoder == "lazy" else "(d)"
     backend = LocalBackend(settings=LocalSettings(decoder=decoder))

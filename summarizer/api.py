@@ -19,12 +19,12 @@ from pydantic import ValidationError
 
 from .backends import Backend, make_backend
 from .backends.engine import ProgressHook
-from .cache import Cache
 from .errors import SummarizerError, UsageError
+from .io.cache import Cache
+from .io.inputs import Article, make_article
 from .pipeline import Pipeline
 from .schema import NegotiationSummary
 from .settings import Settings
-from .text_input import Article, make_article
 
 Input = str | Article
 Outcome = NegotiationSummary | SummarizerError
@@ -38,7 +38,7 @@ class Summarizer:
     ``Summarizer(model="local", **settings)``: ``model`` and the keyword arguments are
     the fields of :class:`Settings` (or pass ``settings=``). ``backend=`` replaces the
     model with any ``Backend``, such as ``MockBackend`` in tests. ``cache`` reuses
-    earlier results (``summarizer.cache.Cache``). ``progress(phase, detail)`` reports
+    earlier results (``summarizer.io.cache.Cache``). ``progress(phase, detail)`` reports
     the embedded model's phases (loading, reading, judging, ...).
 
     Use it as a context manager, or call :meth:`close`, to release the model.

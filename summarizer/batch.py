@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from .backends import Backend
 from .errors import InputError, SummarizerError
+from .io.inputs import Article, read_path
 from .pipeline import Pipeline
 from .redaction import redact
 from .schema import Usage
-from .text_input import Article, read_path
 
 log = logging.getLogger("summarizer")
 

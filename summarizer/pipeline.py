@@ -10,15 +10,15 @@ import hashlib
 import time
 
 from .backends import Backend, Meter
-from .cache import Cache
-from .citations import Items
 from .errors import InputError
-from .relevance import mentions_negotiation
+from .grounding.citations import Items
+from .grounding.sentences import Sentence, split_sentences
+from .io.cache import Cache
+from .io.inputs import Article, article_sha256
 from .schema import NegotiationSummary, RunInfo, SourceInfo
-from .sentences import Sentence, split_sentences
 from .settings import Settings
 from .strategies import Strategy, default_strategy, make_strategy
-from .text_input import Article, article_sha256
+from .strategies.relevance import mentions_negotiation
 
 
 class Pipeline:

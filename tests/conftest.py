@@ -62,9 +62,9 @@ def hosted(server: FaultServer) -> Callable[..., Any]:
     fault matrix sees every error; salvaging is tested on its own.
     """
     from summarizer.backends.hosted import HostedBackend
+    from summarizer.backends.transport import RetryPolicy
     from summarizer.pipeline import Pipeline
     from summarizer.settings import Settings
-    from summarizer.transport import RetryPolicy
 
     def build(
         *,

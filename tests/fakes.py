@@ -19,7 +19,7 @@ from openai.types.completion_usage import CompletionUsage
 
 from summarizer.backends.base import Meter, Request
 from summarizer.backends.mock import MockBackend
-from summarizer.sentences import split_sentences
+from summarizer.grounding.sentences import split_sentences
 
 EVALS = Path(__file__).resolve().parents[1] / "evals"
 SEED_NAMES = ("us-china-trump-xi-call.txt", "us-china-rare-earths-tensions.txt")

@@ -1,4 +1,4 @@
-"""Attribution from the roles a sentence gives each side (summarizer/attribution.py).
+"""Attribution from the roles a sentence gives each side (summarizer/strategies/attribution.py).
 
 The sentences are written for these tests; none is from the gold set.
 """
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from summarizer.attribution import (
+from summarizer.schema import Party
+from summarizer.strategies.attribution import (
     BOTH,
     actor,
     complete_sides,
@@ -15,7 +16,6 @@ from summarizer.attribution import (
     find_mentions,
     first_mention,
 )
-from summarizer.schema import Party
 
 CANADA_JAPAN = [Party(name="Canada"), Party(name="Japan")]
 

@@ -23,10 +23,10 @@ from summarizer.backends.base import Meter, Request, metered, run_sync
 from summarizer.backends.engine import compact_json_grammar
 from summarizer.backends.hosted import HostedBackend
 from summarizer.backends.local import LocalBackend, schema_of
+from summarizer.backends.transport import RetryPolicy
 from summarizer.errors import UsageError
-from summarizer.sentences import split_sentences
+from summarizer.grounding.sentences import split_sentences
 from summarizer.settings import Settings
-from summarizer.transport import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,11 +11,11 @@ import pytest
 from conftest import MODEL
 from fault_server import Fault, FaultServer
 
-from summarizer.cache import Cache
 from summarizer.cli.main import main
 from summarizer.errors import ExtractionError, ProviderError
+from summarizer.io.cache import Cache
+from summarizer.io.inputs import make_article
 from summarizer.schema import NegotiationSummary
-from summarizer.text_input import make_article
 
 Build = Callable[..., Any]
 TEXT = (

@@ -18,11 +18,11 @@ from fakes import (
     union_company_responder,
 )
 
-from summarizer.chunking import chunk_sentences
+from summarizer.grounding.chunking import chunk_sentences
+from summarizer.grounding.sentences import Sentence, split_sentences
+from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline
-from summarizer.sentences import Sentence, split_sentences
 from summarizer.settings import Settings
-from summarizer.text_input import make_article
 
 
 def span(chunk: list[Sentence]) -> int:

@@ -10,11 +10,11 @@ import pytest
 from fakes import EVALS, FakeBackend, seed
 from pydantic import ValidationError
 
-from summarizer.citations import evidence_for, ground
-from summarizer.extraction import MAX_TEXT, Extraction, support
+from summarizer.grounding.citations import evidence_for, ground
+from summarizer.grounding.extraction import MAX_TEXT, Extraction, support
+from summarizer.grounding.sentences import split_sentences
+from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline
-from summarizer.sentences import split_sentences
-from summarizer.text_input import make_article
 
 XI_CALL = seed("us-china-trump-xi-call.txt")
 XI_SENTENCES = split_sentences(XI_CALL)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from summarizer.extraction import Extraction, salvage
-from summarizer.faithfulness import faithful, is_exact_span, problem
-from summarizer.sentences import split_sentences
+from summarizer.grounding.extraction import Extraction, salvage
+from summarizer.grounding.faithfulness import faithful, is_exact_span, problem
+from summarizer.grounding.sentences import split_sentences
 
 BUDGET = (
     "The President said he would direct them to act in good faith to reach agreement. "
@@ -104,7 +104,7 @@ def test_salvage_replaces_an_unfaithful_paraphrase_by_the_exact_span() -> None:
     ],
 )
 def test_a_negated_act_is_no_concession(sentence: str) -> None:
-    from summarizer.faithfulness import negated_act
+    from summarizer.grounding.faithfulness import negated_act
 
     assert negated_act(sentence)
 
@@ -118,6 +118,6 @@ def test_a_negated_act_is_no_concession(sentence: str) -> None:
     ],
 )
 def test_a_pledge_or_an_act_is_not_negated(sentence: str) -> None:
-    from summarizer.faithfulness import negated_act
+    from summarizer.grounding.faithfulness import negated_act
 
     assert not negated_act(sentence)

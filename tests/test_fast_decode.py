@@ -13,8 +13,8 @@ from summarizer.backends.output_guard import (
     OutputGuard,
     plain,
 )
-from summarizer.extraction import Extraction
-from summarizer.sentences import ends_sentence
+from summarizer.grounding.extraction import Extraction
+from summarizer.grounding.sentences import ends_sentence
 
 
 def feed(guard: OutputGuard, pieces: list[tuple[int, str, bool]]) -> None:
@@ -154,8 +154,8 @@ def test_a_long_what_value_is_closed_at_its_cap() -> None:
 
 
 def test_salvage_drops_over_long_items_too() -> None:
-    from summarizer.extraction import MAX_TEXT, salvage
-    from summarizer.sentences import split_sentences
+    from summarizer.grounding.extraction import MAX_TEXT, salvage
+    from summarizer.grounding.sentences import split_sentences
 
     text = "Acme offered a raise. The union wants more."
     answer = {

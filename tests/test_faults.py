@@ -14,8 +14,8 @@ import pytest
 from fault_server import COMPLETION_TOKENS, PROMPT_TOKENS, Behaviour, Fault, FaultServer
 
 from summarizer.errors import ExtractionError, ProviderError, SummarizerError
+from summarizer.io.inputs import make_article
 from summarizer.schema import NegotiationSummary
-from summarizer.text_input import make_article
 
 TEXT = (
     "Talks resumed in Geneva\n"

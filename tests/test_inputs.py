@@ -9,7 +9,7 @@ import pytest
 from fakes import EVALS, SEED_NAMES, seed
 
 from summarizer.errors import InputError, SummarizerError
-from summarizer.text_input import (
+from summarizer.io.inputs import (
     DEFAULT_MAX_CHARS,
     decode,
     expand_paths,

@@ -15,8 +15,8 @@ from fault_server import Fault, FaultServer
 
 from summarizer.cli.main import main
 from summarizer.errors import InputError
+from summarizer.io.inputs import DEFAULT_MAX_CHARS, html_to_text, make_article
 from summarizer.schema import NegotiationSummary
-from summarizer.text_input import DEFAULT_MAX_CHARS, html_to_text, make_article
 
 Build = Callable[..., Any]
 

@@ -72,3 +72,38 @@ def test_the_pipeline_does_not_import_the_harness_or_the_cli() -> None:
             e for e in graph[module] if e.startswith(("summarizer.evaluation", "summarizer.cli"))
         }
         assert not upward, f"{module} imports {sorted(upward)}"
+
+
+#: The package's layers, low to high (README, "Development"). A module may import its
+#: own layer and lower ones, never a higher one.
+LAYERS = (
+    ("summarizer.errors", "summarizer.schema", "summarizer.settings", "summarizer.redaction"),
+    ("summarizer.prompts",),
+    ("summarizer.grounding", "summarizer.io"),
+    ("summarizer.backends",),
+    ("summarizer.strategies",),
+    ("summarizer.pipeline",),
+    ("summarizer.batch", "summarizer.api"),
+    ("summarizer.evaluation",),
+    ("summarizer.cli", "summarizer.__main__"),
+)
+
+
+def _layer(module: str) -> int:
+    if module == "summarizer":
+        return len(LAYERS)  # the package's __init__ re-exports the public surface
+    for level, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return level
+    raise AssertionError(f"{module} is in no layer; add it to LAYERS")
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    graph = _imports()
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if _layer(target) > _layer(module)
+    )
+    assert not upward, "upward imports: " + "; ".join(upward)

@@ -85,7 +85,7 @@ def test_text_without_negotiation_invents_nothing() -> None:
 
 
 def test_the_single_call_strategy_on_the_new_engine_is_valid_and_faithful() -> None:
-    from summarizer.faithfulness import faithful
+    from summarizer.grounding.faithfulness import faithful
 
     summary = summarize(TRADE, model="local", strategy="single")
     assert summary.run.prompt.name == "extract"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fakes import seed
 
-from summarizer.locate import MIN_COVERAGE, content_words, locate
-from summarizer.sentences import Sentence, split_sentences
+from summarizer.grounding.locate import MIN_COVERAGE, content_words, locate
+from summarizer.grounding.sentences import Sentence, split_sentences
 
 XI_CALL = seed("us-china-trump-xi-call.txt")
 XI_SENTENCES = split_sentences(XI_CALL)

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from fakes import FakeBackend, empty_answer, seed
 
-from summarizer.markdown import to_markdown
+from summarizer.grounding.sentences import split_sentences
+from summarizer.io.inputs import make_article
+from summarizer.io.markdown import to_markdown
 from summarizer.pipeline import Pipeline
 from summarizer.schema import Evidence, NegotiationSummary
-from summarizer.sentences import split_sentences
-from summarizer.text_input import make_article
 
 XI_CALL = seed("us-china-trump-xi-call.txt")
 
@@ -117,7 +117,7 @@ def test_evidence_without_a_sentence_number_cites_its_offset(xi_summary) -> None
 
 
 def test_an_item_that_is_its_sentence_is_not_quoted_twice() -> None:
-    from summarizer.markdown import to_markdown
+    from summarizer.io.markdown import to_markdown
     from summarizer.schema import (
         Concession,
         Evidence,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fakes import seed
 
-from summarizer.chunking import chunk_sentences
-from summarizer.citations import Items, ground
-from summarizer.extraction import Extraction
-from summarizer.merge import dedupe, merge_items, merge_parties, similar_text
+from summarizer.grounding.chunking import chunk_sentences
+from summarizer.grounding.citations import Items, ground
+from summarizer.grounding.extraction import Extraction
+from summarizer.grounding.merge import dedupe, merge_items, merge_parties, similar_text
+from summarizer.grounding.sentences import split_sentences
 from summarizer.schema import (
     MAX_ITEMS,
     MAX_PARTIES,
@@ -21,7 +22,6 @@ from summarizer.schema import (
     RunInfo,
     SourceInfo,
 )
-from summarizer.sentences import split_sentences
 
 ARTICLE = (
     "Washington demanded an end to export controls on rare earths. "

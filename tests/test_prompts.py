@@ -10,9 +10,9 @@ import yaml
 from fakes import FakeBackend, empty_answer
 
 from summarizer.errors import PromptError
+from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline
 from summarizer.prompts import load_prompt, prompts_dir
-from summarizer.text_input import make_article
 
 CHECKOUT_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 

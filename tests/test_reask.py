@@ -20,8 +20,8 @@ from summarizer.backends.base import (
     translate_failure,
 )
 from summarizer.errors import ExtractionError, ProviderError
-from summarizer.extraction import Extraction
-from summarizer.sentences import split_sentences
+from summarizer.grounding.extraction import Extraction
+from summarizer.grounding.sentences import split_sentences
 
 ARTICLE = (
     "Acme Corp and the Machinists Union resumed talks on Monday. "

@@ -1,4 +1,4 @@
-from summarizer.relevance import mentions_negotiation
+from summarizer.strategies.relevance import mentions_negotiation
 
 
 def test_negotiation_articles_are_recognised() -> None:

@@ -7,7 +7,7 @@ import random
 import pytest
 from fakes import SEED_NAMES, seed
 
-from summarizer.sentences import MAX_SENTENCE_CHARS, number_sentences, split_sentences
+from summarizer.grounding.sentences import MAX_SENTENCE_CHARS, number_sentences, split_sentences
 
 
 def assert_well_formed(text: str) -> None:

@@ -12,11 +12,11 @@ import pytest
 from summarizer.backends import Meter
 from summarizer.backends.engine import option_probs
 from summarizer.backends.mock import MockBackend
+from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
-from summarizer.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
 from summarizer.settings import Settings
+from summarizer.strategies.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
 from summarizer.strategies.staged import StagedParties, attribute, status_of
-from summarizer.text_input import make_article
 
 TEXT = (
     "Negotiators for Canada and Mexico met in Ottawa on Tuesday to settle a dispute over "
@@ -83,7 +83,7 @@ def _selector(dim: int) -> Selector:
 
 @pytest.fixture
 def staged(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from summarizer import selector as selector_module
+    from summarizer.strategies import selector as selector_module
 
     real = load_selector()
     dim = real.heads[ALL].prefilter.w.shape[1]

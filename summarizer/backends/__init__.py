@@ -18,10 +18,10 @@ from collections.abc import Callable
 
 from ..errors import UsageError
 from ..settings import Settings
-from ..transport import RetryPolicy
 from .base import Backend, Meter, Request
 from .engine import ProgressHook
 from .mock import MockBackend
+from .transport import RetryPolicy
 
 __all__ = [
     "DEFAULT_MODEL",

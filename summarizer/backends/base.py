@@ -21,10 +21,10 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from ..errors import ExtractionError, SummarizerError
-from ..extraction import Extraction, salvage
+from ..grounding.extraction import Extraction, salvage
+from ..grounding.sentences import Sentence
 from ..redaction import redact
 from ..schema import Usage
-from ..sentences import Sentence
 
 log = logging.getLogger("summarizer")
 

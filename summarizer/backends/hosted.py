@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from ..errors import ConfigError
 from ..redaction import protect_loggers, register_secret
 from ..schema import Usage
-from ..transport import RetryPolicy, with_async_retries, with_retries
 from .base import (
     Meter,
     Request,
@@ -28,6 +27,7 @@ from .base import (
     translate_failure,
 )
 from .engine import option_probs
+from .transport import RetryPolicy, with_async_retries, with_retries
 
 
 @functools.cache

@@ -8,7 +8,7 @@ spent (wrap-up). It knows nothing of llama.cpp: ``fast_decode`` feeds it tokens.
 
 from __future__ import annotations
 
-from ..sentences import ends_sentence
+from ..grounding.sentences import ends_sentence
 
 #: Inside an item's "what" value, a word token may not complete an n-gram of word
 #: tokens that an earlier "what" value already has: greedy decoding of a small

@@ -258,7 +258,7 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
 
     from ..evaluation.gold import load_gold_dir
     from ..evaluation.selector_training import collect_judgements, gold_examples, train
-    from ..selector import WEIGHTS_PATH, save_heads
+    from ..strategies.selector import WEIGHTS_PATH, save_heads
 
     golds = load_gold_dir(args.dir)
     if args.collect:

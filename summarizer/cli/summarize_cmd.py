@@ -13,13 +13,13 @@ from pydantic import ValidationError
 
 from .. import api
 from ..batch import BatchItem, Record, run_batch
-from ..cache import default_cache
 from ..errors import UsageError
-from ..markdown import to_markdown
+from ..io.cache import default_cache
+from ..io.inputs import expand_paths, read_bytes, read_path
+from ..io.markdown import to_markdown
 from ..schema import NegotiationSummary
 from ..settings import Settings
 from ..strategies import STRATEGIES
-from ..text_input import expand_paths, read_bytes, read_path
 
 
 def add_verbose(parser: argparse.ArgumentParser) -> None:

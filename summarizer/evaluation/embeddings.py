@@ -1,6 +1,6 @@
 """Text similarity for item matching: MiniLM sentence embeddings, or a lexical fallback.
 
-``minilm``: all-MiniLM-L6-v2 sentence embeddings (``summarizer.encoder``, shared with
+``minilm``: all-MiniLM-L6-v2 sentence embeddings (``summarizer.strategies.encoder``, shared with
 the pipeline's sentence selector), so the similarity of two texts is the dot product
 (cosine) of their unit vectors.
 
@@ -27,8 +27,8 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ..encoder import MiniLMEncoder
 from ..errors import UsageError
+from ..strategies.encoder import MiniLMEncoder
 
 log = logging.getLogger("summarizer")
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ..errors import GoldFormatError, InputError
-from ..text_input import decode
+from ..io.inputs import decode
 from .evidence import locate
 
 FIELDS = ("parties", "demands", "concessions", "open_issues")

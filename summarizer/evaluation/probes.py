@@ -13,7 +13,7 @@ and one ``<id>.txt`` per probe. Three kinds:
 The hallucination rate is the share of probes hallucinated; the abstention score is
 the share of ``none`` and ``one_sided`` probes answered with no demand and no
 concession. Every predicted item is also checked for faithfulness to its evidence
-(``summarizer.faithfulness``).
+(``summarizer.grounding.faithfulness``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import yaml
 
 from ..batch import BatchItem, read_records, run_batch
 from ..errors import EvalError
-from ..faithfulness import faithful
+from ..grounding.faithfulness import faithful
 from ..pipeline import Pipeline
 from ..schema import Concession, Demand, NegotiationSummary, OpenIssue
 

@@ -1,4 +1,4 @@
-"""Train the sentence selector (``summarizer.selector``) and measure it without leakage.
+"""Train the sentence selector (``summarizer.strategies.selector``) and measure it without leakage.
 
 Examples:
 - every sentence of every gold article, labeled with the fields whose gold evidence
@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..encoder import shared_encoder
 from ..errors import EvalError
-from ..selector import ALL, FIELDS, JUDGE_SCALE, Head, Heads
-from ..sentences import split_sentences
-from ..text_input import article_sha256
+from ..grounding.sentences import split_sentences
+from ..io.inputs import article_sha256
+from ..strategies.encoder import shared_encoder
+from ..strategies.selector import ALL, FIELDS, JUDGE_SCALE, Head, Heads
 from .gold import Gold
 
 Matrix = NDArray[np.float64]
@@ -169,8 +169,8 @@ def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None
     sentence (``collect_judgements``). ``synthetic``: labeled sentences added to the
     prefilter's training data (they carry no judgements).
     """
-    from ..selector import base_features
     from ..strategies.judge import judgement_features
+    from ..strategies.selector import base_features
 
     gold_ex = gold_examples(golds)
     table = load_judgements(judgements)

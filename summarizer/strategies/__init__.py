@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ..backends import Backend, Meter
-from ..citations import Items
 from ..errors import UsageError
+from ..grounding.citations import Items
+from ..grounding.sentences import Sentence
+from ..io.inputs import Article
 from ..schema import PromptInfo
-from ..sentences import Sentence
-from ..text_input import Article
 from .single import SingleStrategy
 from .staged import VARIANTS, StagedStrategy
 

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..backends import Backend, Meter, Request
-from ..chunking import chunk_sentences
-from ..citations import Items, ground
-from ..extraction import Extraction
-from ..merge import merge_items
+from ..grounding.chunking import chunk_sentences
+from ..grounding.citations import Items, ground
+from ..grounding.extraction import Extraction
+from ..grounding.merge import merge_items
+from ..grounding.sentences import Sentence
+from ..io.inputs import Article
 from ..prompts import Prompt, load_prompt
 from ..schema import PromptInfo
-from ..sentences import Sentence
-from ..text_input import Article
 
 
 @dataclass

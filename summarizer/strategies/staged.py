@@ -39,10 +39,11 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..attribution import BOTH, actor, complete_sides, expand_aliases, first_mention
 from ..backends import Backend, Meter, Request
-from ..citations import Items
-from ..faithfulness import negated_act
+from ..grounding.citations import Items
+from ..grounding.faithfulness import negated_act
+from ..grounding.sentences import Sentence
+from ..io.inputs import Article, article_sha256
 from ..prompts import Prompt, load_prompt
 from ..schema import (
     Concession,
@@ -54,10 +55,9 @@ from ..schema import (
     PromptInfo,
     normalize_name,
 )
-from ..selector import Candidate, Selector, load_selector
-from ..sentences import Sentence
-from ..text_input import Article, article_sha256
+from .attribution import BOTH, actor, complete_sides, expand_aliases, first_mention
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
+from .selector import Candidate, Selector, load_selector
 
 MAX_TEXT = 600  # schema.NonEmpty
 VARIANTS = ("staged", "staged-selector", "staged-choice")

@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from ..schema import MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
 from . import faithfulness
 from .locate import Match, locate
-from .schema import MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
 from .sentences import Sentence
 
 MAX_TEXT = 300

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from .sentences import Sentence
+from ..grounding.sentences import Sentence
 
 FIELDS = ("demands", "concessions", "open_issues")
-WEIGHTS_PATH = Path(__file__).parent / "data" / "selector.npz"
+WEIGHTS_PATH = Path(__file__).parents[1] / "data" / "selector.npz"
 ALL = "all"
 CUE_SCALE = 3.0
 JUDGE_SCALE = 3.0
@@ -201,7 +201,7 @@ def save_heads(path: Path, heads: dict[str, Heads]) -> None:
 @functools.lru_cache(maxsize=2)
 def load_selector(path: Path = WEIGHTS_PATH) -> Selector:
     """The shipped selector (loaded once)."""
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if not path.is_file():
         raise ConfigError(f"selector weights not found: {path}", path=str(path))

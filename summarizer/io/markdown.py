@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schema import Evidence, NegotiationSummary
+from ..schema import Evidence, NegotiationSummary
 
 
 def _cite(evidence: list[Evidence], text: str = "") -> str:

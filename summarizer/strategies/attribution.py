@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .schema import Party, normalize_name
+from ..schema import Party, normalize_name
 
 BOTH = "both"
 

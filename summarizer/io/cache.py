@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .schema import NegotiationSummary
+from ..schema import NegotiationSummary
 
 log = logging.getLogger("summarizer")
 
@@ -43,6 +43,6 @@ class Cache:
 
 
 def default_cache() -> Cache:
-    from .backends.model_files import cache_dir
+    from ..backends.model_files import cache_dir
 
     return Cache(cache_dir() / "summaries")

@@ -24,8 +24,8 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from .errors import ProviderError
-from .redaction import redact
+from ..errors import ProviderError
+from ..redaction import redact
 
 log = logging.getLogger("summarizer")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..schema import Concession, Demand, Evidence, OpenIssue, Party
 from .extraction import Extraction, support
-from .schema import Concession, Demand, Evidence, OpenIssue, Party
 from .sentences import Sentence
 
 

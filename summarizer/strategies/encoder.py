@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 log = logging.getLogger("summarizer")
 
-TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm-tokenizer.json"
+TOKENIZER_PATH = Path(__file__).parents[1] / "data" / "minilm-tokenizer.json"
 MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
 BATCH_SIZE = 64
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2

@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import TypeVar
 
+from ..schema import MAX_ITEMS, MAX_PARTIES, Concession, Demand, Evidence, OpenIssue, Party
+from ..schema import normalize_name as _key
 from .citations import Items
 from .extraction import clip_summary
-from .schema import MAX_ITEMS, MAX_PARTIES, Concession, Demand, Evidence, OpenIssue, Party
-from .schema import normalize_name as _key
 
 _WORD = re.compile(r"[a-z0-9%]+")
 
