@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .backends import Backend, make_backend
-from .backends.engine import ProgressHook
+from .backends.base import ProgressHook
 from .errors import SummarizerError, UsageError
 from .io.cache import Cache
 from .io.inputs import Article, make_article

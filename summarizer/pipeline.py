@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from .backends import Backend, Meter
+from .backends import Backend
 from .errors import InputError
 from .grounding.citations import Items
 from .grounding.sentences import Sentence, split_sentences
@@ -19,6 +19,7 @@ from .schema import NegotiationSummary, RunInfo, SourceInfo
 from .settings import Settings
 from .strategies import Strategy, default_strategy, make_strategy
 from .strategies.relevance import mentions_negotiation
+from .strategies.structured import Meter
 
 
 class Pipeline:

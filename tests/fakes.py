@@ -17,7 +17,8 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_message import ChatCompletionMessage
 from openai.types.completion_usage import CompletionUsage
 
-from summarizer.backends.base import Meter, Request
+from summarizer.backends.base import Choice as BackendChoice
+from summarizer.backends.base import Completion, Messages
 from summarizer.backends.mock import MockBackend
 from summarizer.grounding.sentences import split_sentences
 
@@ -34,7 +35,7 @@ def seed(name: str) -> str:
 _ARTICLE = "Article:\n"
 
 
-def article_of(request: Request) -> str:
+def article_of(request: Any) -> str:
     """The article text the model is shown (after ``Article:`` in the user message)."""
     return article_of_messages(request.messages)
 
@@ -77,9 +78,12 @@ class FakeBackend(MockBackend):
         )
         self.respond = respond
 
-    def choose(
-        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
-    ) -> dict[str, float]:
+    @property
+    def requests(self) -> list[Any]:
+        """The calls answered so far (each with ``messages`` and ``schema``)."""
+        return self.calls
+
+    def choose(self, messages: Messages, options: Sequence[str]) -> BackendChoice:
         raise AssertionError("the single-call fake backend makes no one-token choices")
 
 
@@ -209,3 +213,70 @@ class ScriptedCreate:
         if not self.answers:
             raise AssertionError("the script ran out of answers")
         return self.answers.pop(0)
+
+
+class CreateBackend:
+    """A Backend over a scripted ``create`` (``ScriptedCreate``): each call's kwargs are
+    what an OpenAI-style provider would be sent, and its ChatCompletion becomes text."""
+
+    name = "scripted"
+    concurrency = 1
+    context_chars = 48_000
+
+    def __init__(self, create: Callable[..., Any]) -> None:
+        self.create = create
+
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        response_format = {"type": "json_schema", "json_schema": {"schema": schema}}
+        answer = self.create(
+            messages=messages,
+            response_format=response_format,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+        message = answer.choices[0].message
+        calls = getattr(message, "tool_calls", None)
+        text = calls[0].function.arguments if calls else (message.content or "")
+        usage = answer.usage
+        return Completion(
+            text=text,
+            finish_reason=answer.choices[0].finish_reason,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    async def acomplete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        result = self.create(
+            messages=messages,
+            response_format={"type": "json_schema", "json_schema": {"schema": schema}},
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+        if hasattr(result, "__await__"):
+            result = await result
+        return CreateBackend(lambda **_: result).complete(
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
+
+    def choose(self, messages: Messages, options: Sequence[str]) -> BackendChoice:
+        raise AssertionError("no one-token choices")
+
+    def cost_usd(self, usage: Any) -> float | None:
+        return 0.0
+
+    def close(self) -> None:
+        return None

@@ -54,11 +54,17 @@ def test_summarize_with_a_mock_backend_validates_like_a_model() -> None:
     assert result.run.settings["strategy"] == "single"
 
 
-def test_a_scripted_answer_with_invented_evidence_is_an_error() -> None:
+def test_a_scripted_answer_is_validated_and_reasked_like_a_models() -> None:
     bad = answer()
     bad["demands"][0]["what"] = "The union demanded free yachts on Mars."
-    with pytest.raises(ExtractionError, match="did not validate"):
-        Summarizer(backend=MockBackend([bad])).summarize(TEXT)
+    with pytest.raises(ExtractionError, match="did not validate after 2 attempt"):
+        Summarizer(backend=MockBackend([bad, bad]), salvage=False).summarize(TEXT)
+    backend = MockBackend([bad, answer()])
+    fixed = Summarizer(backend=backend).summarize(TEXT)  # the re-ask got a valid answer
+    assert len(backend.calls) == 2 and "free yachts" in str(backend.calls[1].messages)
+    assert fixed.demands[0].text.startswith("The union demanded a raise")
+    salvaged = Summarizer(backend=MockBackend([bad, bad])).summarize(TEXT)
+    assert salvaged.demands == [] and salvaged.run.dropped_items == 1
 
 
 def test_summarize_many_keeps_input_order_and_isolates_failures() -> None:

@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import instructor
 import pytest
-from fakes import ScriptedCreate, completion
 
 from summarizer.backends import (
     DEFAULT_MODEL,
@@ -19,14 +17,15 @@ from summarizer.backends import (
     register_backend,
     resolve_model,
 )
-from summarizer.backends.base import Meter, Request, metered, run_sync
 from summarizer.backends.engine import compact_json_grammar
 from summarizer.backends.hosted import HostedBackend
-from summarizer.backends.local import LocalBackend, schema_of
+from summarizer.backends.local import LocalBackend
 from summarizer.backends.transport import RetryPolicy
 from summarizer.errors import UsageError
+from summarizer.grounding.extraction import Extraction
 from summarizer.grounding.sentences import split_sentences
 from summarizer.settings import Settings
+from summarizer.strategies.structured import Meter, Request, schema_of, structured
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,19 +169,19 @@ def test_the_grammar_allows_no_free_whitespace() -> None:
     assert body["properties"] == schema["properties"]
 
 
-def test_instructor_schema_for_extraction_is_reshaped() -> None:
-    # The real JSON_SCHEMA request instructor builds for Extraction, reshaped for llama.cpp.
+def test_a_backend_is_given_the_extraction_schema() -> None:
+    # The JSON schema instructor builds for Extraction reaches the backend as a plain dict.
     answer = {"parties": [], "demands": [], "concessions": [], "open_issues": [], "summary": "No."}
-    script = ScriptedCreate([completion(answer, prompt_tokens=1, completion_tokens=1)])
-    client = instructor.from_litellm(metered(script, Meter()), mode=instructor.Mode.JSON_SCHEMA)
+    backend = MockBackend([answer])
     request = Request(
         messages=[{"role": "user", "content": "Article:\nNo."}],
+        response_model=Extraction,
         sentences=tuple(split_sentences("No.")),
         max_reasks=0,
         max_tokens=8,
     )
-    run_sync(client, request, {})
-    reshaped = schema_of(script.calls[0]["response_format"])
+    structured(backend, request, Meter())
+    reshaped = backend.calls[0].schema
     assert reshaped is not None
     assert set(reshaped["properties"]) == {
         "parties",

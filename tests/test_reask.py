@@ -1,4 +1,5 @@
-"""Validation re-asks through instructor for real, with a scripted ``create`` (no network)."""
+"""Validation re-asks through instructor for real (``strategies.structured``), over a
+backend answering from a scripted ``create`` (no network)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,20 @@ import copy
 import json
 from typing import Any
 
-import instructor
 import pytest
-from fakes import ScriptedCreate, completion
+from fakes import CreateBackend, ScriptedCreate, completion
 
-from summarizer.backends.base import (
-    Meter,
-    Request,
-    ametered,
-    metered,
-    run_async,
-    run_sync,
-    translate_failure,
-)
 from summarizer.errors import ExtractionError, ProviderError
 from summarizer.grounding.extraction import Extraction
 from summarizer.grounding.sentences import split_sentences
+from summarizer.strategies.single import _salvager
+from summarizer.strategies.structured import (
+    Meter,
+    Request,
+    astructured,
+    structured,
+    translate_failure,
+)
 
 ARTICLE = (
     "Acme Corp and the Machinists Union resumed talks on Monday. "
@@ -57,16 +56,16 @@ UNGROUNDED["demands"][0]["what"] = "free parking for all retirees"
 def request(max_reasks: int = 2, salvage: bool = False) -> Request:
     return Request(
         messages=MESSAGES,
+        response_model=Extraction,
         sentences=SENTENCES,
         max_reasks=max_reasks,
         max_tokens=512,
-        salvage=salvage,
+        rescue=_salvager(SENTENCES) if salvage else None,
     )
 
 
 def run(script: ScriptedCreate, meter: Meter, max_reasks: int = 2) -> Any:
-    client = instructor.from_litellm(metered(script, meter), mode=instructor.Mode.JSON_SCHEMA)
-    return run_sync(client, request(max_reasks), {})
+    return structured(CreateBackend(script), request(max_reasks), meter)
 
 
 def reask_message(call: dict[str, Any]) -> str:
@@ -167,11 +166,10 @@ def test_provider_error_is_not_reasked_and_passes_through() -> None:
         raise failure
 
     meter = Meter()
-    client = instructor.from_litellm(metered(create, meter), mode=instructor.Mode.JSON_SCHEMA)
-    with pytest.raises(Exception) as info:
-        run_sync(client, request(max_reasks=3), {})
-    assert translate_failure(info.value, meter) is failure
-    assert (meter.calls, meter.prompt_tokens) == (1, 0), "the failed call is counted once"
+    with pytest.raises(ProviderError) as info:
+        structured(CreateBackend(create), request(max_reasks=3), meter)
+    assert info.value is failure
+    assert (meter.calls, meter.prompt_tokens) == (3, 0), "its 3 transport attempts count"
 
 
 async def test_async_reask_counts_both_calls() -> None:
@@ -186,10 +184,7 @@ async def test_async_reask_counts_both_calls() -> None:
         return script(**kwargs)
 
     meter = Meter()
-    client = instructor.from_litellm(
-        ametered(acreate, meter), mode=instructor.Mode.JSON_SCHEMA, async_client=True
-    )
-    result = await run_async(client, request(), {})
+    result = await astructured(CreateBackend(acreate), request(), meter)
     assert isinstance(result, Extraction)
     assert "is not in the article" in reask_message(script.calls[1])
     assert meter.usage.model_dump() == {"prompt_tokens": 110, "completion_tokens": 11, "calls": 2}
@@ -212,8 +207,7 @@ def test_spent_budget_keeps_the_grounded_items_and_counts_the_dropped_ones() -> 
         [completion(UNDECLARED_PARTY, prompt_tokens=3, completion_tokens=2)] * 2
     )
     meter = Meter()
-    client = instructor.from_litellm(metered(script, meter), mode=instructor.Mode.JSON_SCHEMA)
-    result = run_sync(client, request(max_reasks=1, salvage=True), {}, meter)
+    result = structured(CreateBackend(script), request(max_reasks=1, salvage=True), meter)
     assert isinstance(result, Extraction)
     assert len(script.calls) == 2
     assert meter.dropped_items >= 1

@@ -9,14 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from summarizer.backends import Meter
 from summarizer.backends.engine import option_probs
 from summarizer.backends.mock import MockBackend
 from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
 from summarizer.settings import Settings
 from summarizer.strategies.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
-from summarizer.strategies.staged import StagedParties, attribute, status_of
+from summarizer.strategies.staged import attribute, status_of
 
 TEXT = (
     "Negotiators for Canada and Mexico met in Ottawa on Tuesday to settle a dispute over "
@@ -42,20 +41,17 @@ class ScriptedBackend(MockBackend):
     questions are answered by rules."""
 
     def __init__(self) -> None:
-        super().__init__(lambda messages, index: SIDES, name="scripted")
+        super().__init__(lambda messages, index: SIDES, name="scripted", choices=self.rule)
         self.choices: list[str] = []
 
     @property
     def structured_calls(self) -> int:
-        assert all(r.response_model is StagedParties for r in self.requests)
-        return len(self.requests)
+        assert all(c.schema and c.schema["title"] == "StagedParties" for c in self.calls)
+        return len(self.calls)
 
-    def choose(
-        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
-    ) -> dict[str, float]:
+    def rule(self, messages: list[dict[str, str]], options: Sequence[str]) -> dict[str, float]:
         user = messages[-1]["content"]
         self.choices.append(user)
-        super().choose(messages, options, meter)
         if options[0] == "A":  # attribution: A) Canada B) Mexico C) both
             answer = "C" if "Both" in user else ("A" if "Canada demanded" in user else "B")
             return {o: float(o == answer) for o in options}
@@ -178,10 +174,8 @@ def test_one_declared_side_makes_no_demand_or_concession(
     staged: Selector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = ScriptedBackend()
-    one_side = StagedParties.model_validate(
-        {"parties": [{"name": "Canada", "kind": "state", "aliases": []}]}
-    )
-    monkeypatch.setattr(backend, "structured", lambda request, meter: one_side)
+    one_side = {"parties": [{"name": "Canada", "kind": "state", "aliases": []}]}
+    monkeypatch.setattr(backend, "_answers", lambda messages, index: one_side)
     summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
     assert summary.demands == [] and summary.concessions == []
     assert summary.open_issues  # an open issue needs no counterpart

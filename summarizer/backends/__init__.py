@@ -18,18 +18,17 @@ from collections.abc import Callable
 
 from ..errors import UsageError
 from ..settings import Settings
-from .base import Backend, Meter, Request
-from .engine import ProgressHook
+from .base import Backend, Choice, Completion, ProgressHook
 from .mock import MockBackend
 from .transport import RetryPolicy
 
 __all__ = [
     "DEFAULT_MODEL",
     "Backend",
+    "Choice",
+    "Completion",
     "Factory",
-    "Meter",
     "MockBackend",
-    "Request",
     "make_backend",
     "register_backend",
     "resolve_model",

@@ -19,12 +19,13 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ProviderError
+from .base import Completion
 
 log = logging.getLogger("summarizer")
 
@@ -47,23 +48,6 @@ class EngineSettings:
     n_batch: int = 512
     n_ubatch: int = 512
     seed: int = 0
-
-
-#: Called with (phase, detail) as a call advances: "loading", "reading", "writing".
-ProgressHook = Callable[[str, str], None]
-
-
-@dataclass(frozen=True)
-class Completion:
-    """The text of one answer and what it cost."""
-
-    text: str
-    finish_reason: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    prompt_seconds: float
-    generation_seconds: float
 
 
 class Engine:

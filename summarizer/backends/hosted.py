@@ -1,31 +1,23 @@
 """Any litellm model string (``openai/gpt-4o-mini``, ``anthropic/...``, ``ollama/...``).
 
-Keys come from the environment, as litellm reads them. litellm and instructor
-are imported on first use, not when ``summarizer`` is imported.
+Keys come from the environment, as litellm reads them. litellm is imported on first
+use, not when ``summarizer`` is imported.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from ..errors import ConfigError
 from ..redaction import protect_loggers, register_secret
 from ..schema import Usage
-from .base import (
-    Meter,
-    Request,
-    ametered,
-    metered,
-    run_async,
-    structured_call,
-    translate_failure,
-)
+from .base import Choice, Completion, Messages
 from .engine import option_probs
 from .transport import RetryPolicy, with_async_retries, with_retries
 
@@ -62,18 +54,9 @@ def price(model: str, usage: Usage) -> float | None:
     return round(float(prompt) + float(completion), 8)
 
 
-def _mode(name: str) -> Any:
-    import instructor
-
-    try:
-        return instructor.Mode[name.upper()]
-    except KeyError as exc:
-        raise ConfigError(f"unknown instructor mode {name!r}") from exc
-
-
 @dataclass
 class HostedBackend:
-    """A provider reached through litellm, with transport retries under instructor."""
+    """A provider reached through litellm: text in, text out, transport retries inside."""
 
     model: str
     api_base: str | None = None
@@ -92,15 +75,12 @@ class HostedBackend:
         return self.model
 
     def _call_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for litellm only: instructor never sees them.
+        """Keyword arguments of every litellm call.
 
-        - ``timeout`` bounds one HTTP call. Given to instructor, it would also become
-          instructor's deadline for all re-asks together (``stop_after_delay``), so a
-          slow or retried call would eat the re-ask budget.
-        - ``api_key`` stays out of instructor's kwargs, logs and exceptions.
+        - ``timeout`` bounds one HTTP call (re-asks have their own budget above).
+        - ``api_key`` stays out of logs and exceptions.
         - litellm/openai must not retry on their own (tenacity does): ``num_retries``
-          and ``max_retries`` are zero. instructor passes its own ``max_retries`` (the
-          re-ask budget) through to the SDK; it is overridden here.
+          and ``max_retries`` are zero.
         - ``_skip_mcp_handler``: litellm (>= 1.7x) imports its MCP gateway, which needs
           the optional ``mcp`` package, whenever ``tools`` are sent; our tool is never
           an MCP tool, and litellm strips this internal flag before the provider call.
@@ -117,24 +97,85 @@ class HostedBackend:
             extra["api_key"] = self.api_key
         return extra
 
-    def _create(self, meter: Meter) -> Any:
-        """litellm.completion with our call kwargs, metered, under transport retries."""
+    def _arguments(self, messages: Messages, schema: dict[str, Any] | None) -> dict[str, Any]:
+        """The provider call's messages and schema constraint, by ``mode``: a forced
+        tool call (``tools``), a JSON-schema response format (``json_schema``), or the
+        schema in the system message with JSON output (``json``) or a fenced block
+        (``md_json``)."""
+        if schema is None:
+            return {"messages": messages}
+        name = str(schema.get("title") or "Answer")
+        if self.mode == "tools":
+            tool = {"type": "function", "function": {"name": name, "parameters": schema}}
+            choice = {"type": "function", "function": {"name": name}}
+            return {"messages": messages, "tools": [tool], "tool_choice": choice}
+        if self.mode == "json_schema":
+            spec = {"name": name, "schema": schema}
+            return {
+                "messages": messages,
+                "response_format": {"type": "json_schema", "json_schema": spec},
+            }
+        if self.mode not in ("json", "md_json"):
+            raise ConfigError(f"unknown mode {self.mode!r} (tools, json_schema, json, md_json)")
+        instruction = (
+            "Answer with JSON that fits this JSON schema, and nothing else:\n"
+            + json.dumps(schema, separators=(",", ":"))
+        )
+        system = [m for m in messages if m["role"] == "system"]
+        rest = [m for m in messages if m["role"] != "system"]
+        merged = "\n\n".join([*(m["content"] for m in system), instruction])
+        out: dict[str, Any] = {"messages": [{"role": "system", "content": merged}, *rest]}
+        if self.mode == "json":
+            out["response_format"] = {"type": "json_object"}
+        return out
+
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        tries = [0]
         completion = _litellm().completion
-        bound = self._call_kwargs()
+        arguments = {
+            "model": self.model,
+            **self._arguments(messages, schema),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            **self._call_kwargs(),
+        }
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return completion(*args, **{**kwargs, **bound})
+        def call() -> Any:
+            tries[0] += 1
+            return completion(**arguments)
 
-        return with_retries(self.retry, metered(call, meter))
+        return _completion(with_retries(self.retry, call)(), tries[0])
 
-    def _acreate(self, meter: Meter) -> Any:
+    async def acomplete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        tries = [0]
         acompletion = _litellm().acompletion
-        bound = self._call_kwargs()
+        arguments = {
+            "model": self.model,
+            **self._arguments(messages, schema),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            **self._call_kwargs(),
+        }
 
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await acompletion(*args, **{**kwargs, **bound})
+        async def call() -> Any:
+            tries[0] += 1
+            return await acompletion(**arguments)
 
-        return with_async_retries(self.retry, ametered(call, meter))
+        return _completion(await with_async_retries(self.retry, call)(), tries[0])
 
     def cost_usd(self, usage: Usage) -> float | None:
         """From litellm's offline price map; None for a model it does not price."""
@@ -143,42 +184,52 @@ class HostedBackend:
     def close(self) -> None:
         return None
 
-    def structured(self, request: Request, meter: Meter) -> BaseModel:
-        import instructor
-
-        client = instructor.from_litellm(self._create(meter), mode=_mode(self.mode))
-        return structured_call(client, request, {"model": self.model}, meter)
-
-    def choose(
-        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
-    ) -> dict[str, float]:
+    def choose(self, messages: Messages, options: Sequence[str]) -> Choice:
         """Option probabilities from the first answer token's top logprobs (providers
         that return logprobs, such as OpenAI's)."""
-        response = self._create(meter)(
-            model=self.model,
-            messages=messages,
-            max_tokens=1,
-            temperature=0.0,
-            logprobs=True,
-            top_logprobs=20,
-        )
+        tries = [0]
+        completion = _litellm().completion
+
+        def call() -> Any:
+            tries[0] += 1
+            return completion(
+                model=self.model,
+                messages=messages,
+                max_tokens=1,
+                temperature=0.0,
+                logprobs=True,
+                top_logprobs=20,
+                **self._call_kwargs(),
+            )
+
+        response = with_retries(self.retry, call)()
         try:
             top = response.choices[0].logprobs.content[0].top_logprobs
         except (AttributeError, IndexError, TypeError) as exc:
             raise ConfigError(
                 f"{self.model} returned no logprobs; use --strategy single with this model"
             ) from exc
-        return option_probs([{"token": t.token, "logprob": t.logprob} for t in top], options)
+        probs = option_probs([{"token": t.token, "logprob": t.logprob} for t in top], options)
+        return Choice(probs, _completion(response, tries[0]))
 
-    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
-        import instructor
 
-        client = instructor.from_litellm(
-            self._acreate(meter), mode=_mode(self.mode), async_client=True
-        )
-        try:
-            result = await run_async(client, request, {"model": self.model}, meter)
-        except Exception as exc:
-            raise translate_failure(exc, meter) from exc
-        assert isinstance(result, request.response_model)
-        return result
+def _completion(response: Any, attempts: int) -> Completion:
+    """The answer's text (a tool call's arguments, or the content without a Markdown
+    fence) and its usage."""
+    choice = response.choices[0]
+    message = choice.message
+    calls = getattr(message, "tool_calls", None)
+    text = calls[0].function.arguments if calls else (message.content or "")
+    fenced = re.fullmatch(r"\s*```(?:json)?\s*(.*?)\s*```\s*", text, re.DOTALL)
+    if fenced:
+        text = fenced.group(1)
+    usage = getattr(response, "usage", None)
+    details = getattr(usage, "prompt_tokens_details", None)
+    return Completion(
+        text=text or "",
+        finish_reason=str(choice.finish_reason or "stop"),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
+        attempts=attempts,
+    )

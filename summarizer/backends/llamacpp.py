@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from ..errors import ConfigError
 from ..schema import Usage
-from .base import Meter, Request, metered, openai_completion, structured_call
+from .base import Choice, Completion, Messages
 from .engine import default_threads
 from .model_files import embedded_model_path
 
@@ -105,16 +103,6 @@ def load_llama(path: Path, settings: LocalSettings) -> Any:
         return llama
 
 
-def json_object_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
-    """instructor's JSON_SCHEMA ``response_format`` in the shape llama-cpp-python obeys."""
-    if not response_format:
-        return None
-    if response_format.get("type") == "json_schema":
-        schema = response_format.get("json_schema", {}).get("schema")
-        return {"type": "json_object", "schema": schema}
-    return response_format
-
-
 class LlamaCppBackend:
     """``llamacpp`` (the embedded model) or ``llamacpp:/path/model.gguf``."""
 
@@ -132,56 +120,76 @@ class LlamaCppBackend:
         path = self._path or embedded_model_path()
         return load_llama(path, self.settings)
 
-    def _create(self, llama: Any) -> Any:
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        llama = self.llama()
         if self.settings.decoder == "stock":
-            return self._stock_create(llama)
+            return self._stock(llama, messages, schema, max_tokens, temperature)
         if self.settings.decoder not in ("lazy", "lookup"):
             raise ConfigError(f"unknown decoder {self.settings.decoder!r}")
+        if schema is None:
+            raise ConfigError("the llamacpp engine's decoder needs a JSON schema")
         decoder = _decoder(llama, draft=self.settings.decoder == "lookup")
+        with _CALL_LOCK:
+            stats = decoder.generate(messages, schema, max_tokens)
+        self.last_stats.append(stats)
+        return Completion(
+            text=stats.text,
+            finish_reason=stats.finish_reason,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            cached_tokens=stats.cached_tokens,
+        )
 
-        def create(**kwargs: Any) -> Any:
-            response_format = json_object_format(kwargs.get("response_format")) or {}
-            schema = response_format.get("schema")
-            if schema is None:
-                raise ConfigError("the local backend needs a JSON schema (instructor JSON_SCHEMA)")
-            with _CALL_LOCK:
-                stats = decoder.generate(kwargs["messages"], schema, int(kwargs["max_tokens"]))
-            self.last_stats.append(stats)
-            return openai_completion(stats, self.name)
-
-        return create
-
-    def _stock_create(self, llama: Any) -> Any:
+    def _stock(
+        self,
+        llama: Any,
+        messages: Messages,
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+    ) -> Completion:
         """llama-cpp-python's own chat completion (grammar over the full vocabulary)."""
+        response_format = {"type": "json_object", "schema": schema} if schema else None
+        with _CALL_LOCK:
+            response = llama.create_chat_completion_openai_v1(
+                messages=messages,
+                response_format=response_format,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=self.settings.seed,
+            )
+        usage = response.usage
+        return Completion(
+            text=response.choices[0].message.content or "",
+            finish_reason=str(response.choices[0].finish_reason or "stop"),
+            prompt_tokens=int(usage.prompt_tokens),
+            completion_tokens=int(usage.completion_tokens),
+        )
 
-        def create(**kwargs: Any) -> Any:
-            kwargs.pop("model", None)
-            kwargs["response_format"] = json_object_format(kwargs.get("response_format"))
-            kwargs.setdefault("seed", self.settings.seed)
-            with _CALL_LOCK:
-                return llama.create_chat_completion_openai_v1(**kwargs)
+    async def acomplete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        return await asyncio.to_thread(
+            self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
 
-        return create
+    def choose(self, messages: Messages, options: Sequence[str]) -> Choice:
+        raise ConfigError("the llamacpp engine has no one-token choice; use --strategy single")
 
     def cost_usd(self, usage: Usage) -> float | None:
         return 0.0
 
     def close(self) -> None:
         return None
-
-    def structured(self, request: Request, meter: Meter) -> BaseModel:
-        import instructor
-
-        llama = self.llama()
-        client = instructor.from_litellm(
-            metered(self._create(llama), meter), mode=instructor.Mode.JSON_SCHEMA
-        )
-        return structured_call(client, request, {}, meter)
-
-    def choose(
-        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
-    ) -> dict[str, float]:
-        raise ConfigError("the llamacpp engine has no one-token choice; use --strategy single")
-
-    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
-        return await asyncio.to_thread(self.structured, request, meter)

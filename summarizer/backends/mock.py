@@ -2,14 +2,15 @@
 
     from summarizer import MockBackend, Summarizer
 
-    answer = {"summary": "...", "parties": [...], "demands": [], "concessions": [],
-              "open_issues": []}
+    answer = {"parties": [...], "demands": [...], "concessions": [], "open_issues": [],
+              "summary": "..."}
     with Summarizer(backend=MockBackend([answer])) as s:
         result = s.summarize(text)
 
-Each answer is validated exactly as a model's answer is (evidence must be in the
-article, names declared, ...), so a test sees the errors a real run would raise. With
-the single-call strategy (the default for a mock) one answer serves one article.
+Answers go through the same parsing, validation, re-asks and grounding as a model's
+(evidence must be in the article, names declared, ...): an invalid answer is re-asked,
+and the next scripted answer is the reply. With the single-call strategy (the default
+for a mock) one valid answer serves one article.
 """
 
 from __future__ import annotations
@@ -18,26 +19,37 @@ import asyncio
 import json
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ..errors import ConfigError, ExtractionError
+from ..errors import ConfigError
 from ..schema import Usage
-from .base import Meter, Request
+from .base import Choice, Completion, Messages
 
 Answer = dict[str, Any] | BaseModel | str
-#: ``respond(messages, call_index)``: the answer to one structured call.
-Responder = Callable[[list[dict[str, str]], int], Answer]
+#: ``respond(messages, call_index)``: the answer to one call.
+Responder = Callable[[Messages, int], Answer]
+#: ``choices(messages, options)``: each option's probability.
+Chooser = Callable[[Messages, Sequence[str]], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call the mock answered: its messages and the schema it was given."""
+
+    messages: Messages
+    schema: dict[str, Any] | None
 
 
 class MockBackend:
     """A Backend that answers from a script: a list of answers used in turn, or a
     function of the messages and the call's index. Counts fixed tokens per call.
 
-    ``choices`` answers the one-token questions of the staged strategies
-    (``choose``): a function of the messages and the options, returning each option's
-    probability; by default every option is equally likely.
+    ``choices`` answers the one-token questions of the staged strategies: a function of
+    the messages and the options, returning each option's probability; by default
+    every option is equally likely.
     """
 
     def __init__(
@@ -45,7 +57,7 @@ class MockBackend:
         answers: Sequence[Answer] | Responder,
         *,
         name: str = "mock",
-        choices: Callable[[list[dict[str, str]], Sequence[str]], dict[str, float]] | None = None,
+        choices: Chooser | None = None,
         prompt_tokens: int = 100,
         completion_tokens: int = 20,
         context_chars: int = 48_000,
@@ -58,16 +70,16 @@ class MockBackend:
         self.completion_tokens = completion_tokens
         self.context_chars = context_chars
         self.concurrency = concurrency
-        self.requests: list[Request] = []
+        self.calls: list[Call] = []
         self.closed = False
         self._lock = threading.Lock()
 
-    def _next(self, request: Request) -> Answer:
+    def _next(self, messages: Messages, schema: dict[str, Any] | None) -> Answer:
         with self._lock:
-            index = len(self.requests)
-            self.requests.append(request)
+            index = len(self.calls)
+            self.calls.append(Call(messages, schema))
         if callable(self._answers):
-            return self._answers(request.messages, index)
+            return self._answers(messages, index)
         if index >= len(self._answers):
             raise ConfigError(
                 f"MockBackend has {len(self._answers)} scripted answer(s); call {index + 1} "
@@ -76,47 +88,51 @@ class MockBackend:
             )
         return self._answers[index]
 
-    def structured(self, request: Request, meter: Meter) -> BaseModel:
-        answer = self._next(request)
-        usage = Usage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)
-        meter.record(_Response(usage), 0.0)
-        data = answer.model_dump(mode="json") if isinstance(answer, BaseModel) else answer
-        try:
-            if isinstance(data, str):
-                return request.response_model.model_validate_json(
-                    data, context=request.validation_context()
-                )
-            return request.response_model.model_validate(data, context=request.validation_context())
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            last = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-            raise ExtractionError(
-                f"the scripted answer did not validate: {last}",
-                attempts=1,
-                last_error=last,
-                answer=json.dumps(data)[:400] if not isinstance(data, str) else data[:400],
-            ) from exc
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        answer = self._next(messages, schema)
+        if isinstance(answer, BaseModel):
+            text = answer.model_dump_json()
+        elif isinstance(answer, str):
+            text = answer
+        else:
+            text = json.dumps(answer)
+        return Completion(
+            text=text,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        )
 
-    async def astructured(self, request: Request, meter: Meter) -> BaseModel:
-        return await asyncio.to_thread(self.structured, request, meter)
+    async def acomplete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        return await asyncio.to_thread(
+            self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
 
-    def choose(
-        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
-    ) -> dict[str, float]:
-        meter.record(_Response(Usage(prompt_tokens=self.prompt_tokens, completion_tokens=1)), 0.0)
-        if self._choices is not None:
-            return self._choices(messages, options)
-        return dict.fromkeys(options, 1.0 / len(options))
+    def choose(self, messages: Messages, options: Sequence[str]) -> Choice:
+        probs = (
+            self._choices(messages, options)
+            if self._choices is not None
+            else dict.fromkeys(options, 1.0 / len(options))
+        )
+        return Choice(
+            probs, Completion(text="", prompt_tokens=self.prompt_tokens, completion_tokens=1)
+        )
 
     def cost_usd(self, usage: Usage) -> float | None:
         return 0.0
 
     def close(self) -> None:
         self.closed = True
-
-
-class _Response:
-    """What ``Meter.record`` reads from a completion: its usage."""
-
-    def __init__(self, usage: Usage) -> None:
-        self.usage = usage

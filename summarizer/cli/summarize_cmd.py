@@ -61,7 +61,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--mode",
         default="tools",
-        help="instructor mode for hosted models: tools, json, json_schema, md_json (tools)",
+        choices=("tools", "json_schema", "json", "md_json"),
+        help="how a hosted model is held to the answer schema: a forced tool call (tools, the "
+        "default), a JSON-schema response format (json_schema), or the schema in the prompt "
+        "with JSON output (json) or a fenced JSON block (md_json)",
     )
     group.add_argument(
         "--strategy",

@@ -246,9 +246,9 @@ def collect_judgements(texts: Sequence[str], path: Path, *, progress: bool = Tru
     ``path`` (JSONL, resumable: texts already judged with this prompt are skipped)."""
     import sys
 
-    from ..backends import Meter
     from ..backends.local import LocalBackend
     from ..strategies.judge import QUESTIONS, judge_messages, judge_prompt
+    from ..strategies.structured import Meter, choose
 
     prompt = judge_prompt()
     done: set[tuple[str, str]] = set()
@@ -266,7 +266,7 @@ def collect_judgements(texts: Sequence[str], path: Path, *, progress: bool = Tru
             for question, options in QUESTIONS.items():
                 if (sha, question) in done:
                     continue
-                probs = backend.choose(judge_messages(question, text), options, meter)
+                probs = choose(backend, judge_messages(question, text), options, meter)
                 record = {"sha": sha, "prompt": prompt.sha256, "question": question}
                 out.write(json.dumps({**record, "probs": probs}) + "\n")
                 out.flush()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ..backends import Backend, Meter
+from ..backends import Backend
 from ..errors import UsageError
 from ..grounding.citations import Items
 from ..grounding.sentences import Sentence
@@ -22,6 +22,7 @@ from ..io.inputs import Article
 from ..schema import PromptInfo
 from .single import SingleStrategy
 from .staged import VARIANTS, StagedStrategy
+from .structured import Meter
 
 STRATEGIES = ("single", *VARIANTS)
 LOCAL_DEFAULT = "staged"

@@ -9,18 +9,22 @@ small local models do better with the staged strategy (evals/README.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..backends import Backend, Meter, Request
+from ..backends import Backend
 from ..grounding.chunking import chunk_sentences
 from ..grounding.citations import Items, ground
-from ..grounding.extraction import Extraction
+from ..grounding.extraction import Extraction, salvage
 from ..grounding.merge import merge_items
 from ..grounding.sentences import Sentence
 from ..io.inputs import Article
 from ..prompts import Prompt, load_prompt
 from ..schema import PromptInfo
+from .structured import Meter, Request, Rescue, astructured, structured
+
+log = logging.getLogger("summarizer")
 
 
 @dataclass
@@ -64,11 +68,12 @@ class SingleStrategy:
         )
         return Request(
             messages=messages,
+            response_model=Extraction,
             sentences=tuple(chunk),
             max_reasks=self.max_reasks,
             max_tokens=self.max_tokens,
             temperature=self.temperature,
-            salvage=self.salvage,
+            rescue=_salvager(tuple(chunk)) if self.salvage else None,
         )
 
     def run(
@@ -77,7 +82,7 @@ class SingleStrategy:
         chunks = self.chunks(article, sentences, backend)
         parts = []
         for i, chunk in enumerate(chunks, 1):
-            found = backend.structured(self.request(article, chunk, i, len(chunks)), meter)
+            found = structured(backend, self.request(article, chunk, i, len(chunks)), meter)
             assert isinstance(found, Extraction)
             parts.append(ground(found, chunk))
         items = merge_items(parts)
@@ -90,9 +95,24 @@ class SingleStrategy:
         chunks = self.chunks(article, sentences, backend)
         parts = []
         for i, chunk in enumerate(chunks, 1):
-            found = await backend.astructured(self.request(article, chunk, i, len(chunks)), meter)
+            found = await astructured(backend, self.request(article, chunk, i, len(chunks)), meter)
             assert isinstance(found, Extraction)
             parts.append(ground(found, chunk))
         items = merge_items(parts)
         items.chunks = len(chunks)
         return items
+
+
+def _salvager(sentences: tuple[Sentence, ...]) -> Rescue:
+    """Keep the valid items of a final invalid answer, counting the dropped ones."""
+
+    def rescue(text: str | None, meter: Meter) -> Extraction | None:
+        rescued = salvage(text, sentences)
+        if rescued is None:
+            return None
+        extraction, dropped = rescued
+        meter.dropped_items += dropped
+        log.warning("kept the valid part of the last answer; dropped %d item(s)", dropped)
+        return extraction
+
+    return rescue

@@ -35,11 +35,11 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..backends import Backend, Meter, Request
+from ..backends import Backend
 from ..grounding.citations import Items
 from ..grounding.faithfulness import negated_act
 from ..grounding.sentences import Sentence
@@ -58,18 +58,11 @@ from ..schema import (
 from .attribution import BOTH, actor, complete_sides, expand_aliases, first_mention
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
 from .selector import Candidate, Selector, load_selector
+from .structured import Meter, Request, choose, structured
 
 MAX_TEXT = 600  # schema.NonEmpty
 VARIANTS = ("staged", "staged-selector", "staged-choice")
 LETTERS = "ABCDEFG"
-
-
-class Chooser(Protocol):
-    """A backend that can read the probabilities of a one-token answer."""
-
-    def choose(
-        self, messages: list[dict[str, str]], options: Sequence[str], meter: Meter
-    ) -> dict[str, float]: ...
 
 
 class StagedParty(BaseModel):
@@ -198,7 +191,6 @@ class StagedStrategy:
             max_reasks=self.max_reasks,
             max_tokens=300,
             temperature=self.temperature,
-            salvage=False,
             response_model=StagedParties,
         )
 
@@ -208,7 +200,7 @@ class StagedStrategy:
         rows = []
         for c in candidates:  # sentence-major: the questions share the sentence's prefix
             probs = {
-                q: backend.choose(judge_messages(q, c.sentence.text), options, meter)
+                q: choose(backend, judge_messages(q, c.sentence.text), options, meter)
                 for q, options in QUESTIONS.items()
             }
             rows.append(judgement_features(probs))
@@ -246,7 +238,7 @@ class StagedStrategy:
                     sentence=" ".join(d.candidate.sentence.text.split()),
                     act="demand" if f == "demands" else "concession",
                 )
-                probs = backend.choose(messages, list(letters), meter)
+                probs = choose(backend, messages, list(letters), meter)
                 best = max(letters, key=lambda k: probs[k])
                 d.actors[f] = [*names, BOTH][letters.index(best)]
 
@@ -256,7 +248,7 @@ class StagedStrategy:
         candidates = self._candidates(article, sentences)
         if not candidates:
             return Items(summary=lede(sentences))
-        found = backend.structured(self._parties_request(article, candidates), meter)
+        found = structured(backend, self._parties_request(article, candidates), meter)
         assert isinstance(found, StagedParties)
         declared = complete_sides(clean_parties(found, article.text), article.text)
         parties = expand_aliases(declared, article.text)
