@@ -11,6 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+#: The item lists of a summary, in the order every view shows them.
+ITEM_FIELDS = ("demands", "concessions", "open_issues")
+#: Every scored field: the parties, then the item lists.
+FIELDS = ("parties", *ITEM_FIELDS)
+
 PartyKind = Literal[
     "state", "government_body", "company", "union", "organisation", "person", "other"
 ]

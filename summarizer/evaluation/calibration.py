@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import EvalError
+from ..schema import ITEM_FIELDS
+from .metrics import prf
 
 log = logging.getLogger("summarizer")
 
@@ -29,7 +31,7 @@ DEFAULT_THRESHOLD_FILE = _ROOT / "evals" / "calibration" / "threshold.json"
 #: Used when threshold.json cannot be found (e.g. an installed wheel): the last
 #: calibrated values, copied from evals/calibration/threshold.json.
 FALLBACK_THRESHOLDS = {"minilm": 0.508, "lexical": 0.166}
-_FIELDS = {"demands", "concessions", "open_issues"}
+_FIELDS = set(ITEM_FIELDS)
 _KEYS = {"article", "field", "gold", "predicted", "match", "note"}
 
 
@@ -103,6 +105,7 @@ def agreement(
     fn = int(np.sum(~decided & labels))
     tn = int(np.sum(~decided & ~labels))
     n = len(labels)
+    scores = prf(tp, fp, fn)
     return Agreement(
         embedder=embedder,
         threshold=round(float(threshold), 4),
@@ -113,9 +116,9 @@ def agreement(
         fn=fn,
         tn=tn,
         accuracy=(tp + tn) / n if n else math.nan,
-        precision=tp / (tp + fp) if tp + fp else 1.0,
-        recall=tp / (tp + fn) if tp + fn else 1.0,
-        f1=2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
+        precision=scores.precision,
+        recall=scores.recall,
+        f1=scores.f1,
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import UsageError
+from ..grounding.locate import stem
 from ..strategies.encoder import MiniLMEncoder
 
 log = logging.getLogger("summarizer")
@@ -76,18 +77,11 @@ _STOP = frozenset(
 )
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 @functools.lru_cache(maxsize=65536)
 def content_tokens(text: str) -> frozenset[str]:
     """Lower-cased, lightly stemmed words of ``text`` without stop words."""
     words = re.findall(r"[a-z0-9]+", text.casefold().replace("\u2019", "'"))
-    return frozenset(_stem(w) for w in words if w not in _STOP)
+    return frozenset(stem(w) for w in words if w not in _STOP)
 
 
 class LexicalSimilarity:

@@ -15,10 +15,9 @@ import yaml
 
 from ..errors import GoldFormatError, InputError
 from ..io.inputs import decode
+from ..schema import FIELDS, ITEM_FIELDS
 from .evidence import locate
 
-FIELDS = ("parties", "demands", "concessions", "open_issues")
-ITEM_FIELDS = ("demands", "concessions", "open_issues")
 STATUSES = ("offered", "agreed", "implemented")
 
 _TOP_KEYS = {"id", "title", *FIELDS}

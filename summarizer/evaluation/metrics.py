@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-FIELDS = ("parties", "demands", "concessions", "open_issues")
+from ..schema import FIELDS
+
 COLUMNS = (
     *(f"{f}.{c}" for f in FIELDS for c in ("tp", "fp", "fn")),
     "grounded",

@@ -8,9 +8,8 @@ import html
 import math
 from typing import Any
 
-from .gold import ITEM_FIELDS
+from ..schema import FIELDS, ITEM_FIELDS
 from .matching import Assignment
-from .metrics import FIELDS
 from .report_md import LABELS, fmt, fmt_ci, meta_rows
 from .scoring import ArticleScore, Scores
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .metrics import FIELDS, METRICS
+from ..schema import FIELDS
+from .metrics import METRICS
 from .runs import Comparison
 from .scoring import Scores
 

@@ -10,16 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from ..schema import Evidence, NegotiationSummary
+from ..schema import FIELDS, ITEM_FIELDS, Evidence, NegotiationSummary
 from .calibration import default_threshold
 from .embeddings import TextSimilarity
-from .gold import ITEM_FIELDS, Gold, GoldItem
+from .gold import Gold, GoldItem
 from .matching import Assignment, PartyResolver, assign
 from .metrics import (
     COLUMNS,
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
-    FIELDS,
     bootstrap_ci,
     metrics_of,
     micro,

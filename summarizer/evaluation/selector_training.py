@@ -30,6 +30,7 @@ from ..io.inputs import article_sha256
 from ..strategies.encoder import shared_encoder
 from ..strategies.selector import ALL, FIELDS, JUDGE_SCALE, Head, Heads
 from .gold import Gold
+from .metrics import prf
 
 Matrix = NDArray[np.float64]
 LABELS = {"demand": "demands", "concession": "concessions", "open_issue": "open_issues"}
@@ -120,7 +121,7 @@ def _f1(pred: NDArray[np.bool_], truth: NDArray[np.int8]) -> float:
     tp = float(np.sum(pred & (truth == 1)))
     fp = float(np.sum(pred & (truth == 0)))
     fn = float(np.sum(~pred & (truth == 1)))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return prf(tp, fp, fn).f1
 
 
 def choose_thresholds(x: Matrix, y: NDArray[np.int8], groups: Sequence[str]) -> Matrix:
@@ -156,10 +157,8 @@ class Training:
 
 
 def _prf(tp: float, fp: float, fn: float) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3)}
+    scores = prf(tp, fp, fn)
+    return {k: round(getattr(scores, k), 3) for k in ("precision", "recall", "f1")}
 
 
 def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None) -> Training:

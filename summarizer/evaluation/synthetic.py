@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from ..schema import (
+    ITEM_FIELDS,
     Concession,
     Demand,
     Evidence,
@@ -40,7 +41,7 @@ def make_summary(
     """A summary holding the gold parties and ``items`` (default: every gold item),
     texts passed through ``rewrite``."""
     rw = rewrite or (lambda text: text)
-    chosen = items or {f: gold.items(f) for f in ("demands", "concessions", "open_issues")}
+    chosen = items or {f: gold.items(f) for f in ITEM_FIELDS}
     return NegotiationSummary(
         summary=gold.title or gold.id,
         parties=[Party(name=p.name, aliases=list(p.aliases)[:24]) for p in gold.parties],

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..schema import MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
+from ..schema import ITEM_FIELDS, MAX_SUMMARY, ConcessionStatus, PartyKind, normalize_name
 from . import faithfulness
 from .locate import Match, locate
 from .sentences import Sentence
@@ -155,7 +155,7 @@ class Extraction(_Item):
         """Items like {"what": "none"} are how a small model says "nothing": drop them."""
         if isinstance(data, dict):
             data = dict(data)
-            for key in ("demands", "concessions", "open_issues"):
+            for key in ITEM_FIELDS:
                 items = data.get(key)
                 if isinstance(items, list):
                     data[key] = [i for i in items if not _placeholder(i)]

@@ -37,7 +37,8 @@ def content_words(text: str) -> list[str]:
     return [t for t in _tokens(text) if t not in _STOP]
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A light suffix stripper (talks/talked/talking: talk), shared with the scorer."""
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)]
@@ -66,14 +67,14 @@ def _longest_run(needle: list[str], hay: list[str]) -> int:
 
 def locate(text: str, sentences: Sequence[Sentence]) -> Match | None:
     """The sentence holding most of ``text``'s content words, if enough of them."""
-    words = {_stem(w) for w in content_words(text)}
+    words = {stem(w) for w in content_words(text)}
     if not words:
         return None
     needle = _tokens(text)
     best: tuple[float, int, int] | None = None
     best_sentence: Sentence | None = None
     for sentence in sentences:
-        hay_words = {_stem(w) for w in content_words(sentence.text)}
+        hay_words = {stem(w) for w in content_words(sentence.text)}
         coverage = len(words & hay_words) / len(words)
         if coverage == 0:
             continue

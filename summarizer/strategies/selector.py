@@ -29,8 +29,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..grounding.sentences import Sentence
+from ..schema import ITEM_FIELDS
 
-FIELDS = ("demands", "concessions", "open_issues")
+FIELDS = ITEM_FIELDS  # one column per item list
 WEIGHTS_PATH = Path(__file__).parents[1] / "data" / "selector.npz"
 ALL = "all"
 CUE_SCALE = 3.0
