@@ -107,3 +107,9 @@ def test_no_module_imports_a_higher_layer() -> None:
         if _layer(target) > _layer(module)
     )
     assert not upward, "upward imports: " + "; ".join(upward)
+
+
+def test_the_report_renderers_depend_on_data_not_on_the_runner() -> None:
+    graph = _imports()
+    for renderer in ("summarizer.evaluation.report_md", "summarizer.evaluation.report_html"):
+        assert "summarizer.evaluation.runs" not in graph[renderer]

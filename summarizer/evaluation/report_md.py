@@ -7,8 +7,7 @@ from typing import Any
 
 from ..schema import FIELDS
 from .metrics import METRICS
-from .runs import Comparison
-from .scoring import Scores
+from .scoring import Comparison, Scores
 
 LABELS = {
     "parties": "parties",

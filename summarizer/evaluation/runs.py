@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from ..schema import NegotiationSummary, Usage
 from .embeddings import make_similarity
 from .gold import Gold, load_gold_dir
 from .metrics import DEFAULT_RESAMPLES, paired_bootstrap_delta
-from .scoring import Prediction, Scores, score_run
+from .scoring import Comparison, Prediction, Scores, score_run
 
 PREDICTIONS = "predictions.jsonl"
 RUN_META = "run.json"
@@ -248,36 +247,6 @@ def check_thresholds(
             missed.append(f"{field} F1 {value:.3f} < {minimum:g}")
     if missed:
         raise ThresholdError("threshold missed: " + "; ".join(missed))
-
-
-@dataclass
-class Comparison:
-    """Run B against run A on the same articles: metric values and B - A with a paired
-    bootstrap interval."""
-
-    a: Scores
-    b: Scores
-    deltas: dict[str, tuple[float, float, float]]
-    articles: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        def num(x: float) -> float | None:
-            return None if x != x else round(x, 6)
-
-        return {
-            "articles": self.articles,
-            "embedder": self.a.embedder,
-            "threshold": self.a.threshold,
-            "metrics": {
-                m: {
-                    "a": num(self.a.metrics[m]),
-                    "b": num(self.b.metrics[m]),
-                    "delta": num(d),
-                    "ci95": [num(lo), num(hi)],
-                }
-                for m, (d, lo, hi) in self.deltas.items()
-            },
-        }
 
 
 def compare_runs(

@@ -212,3 +212,33 @@ def score_run(
         resamples=resamples,
         seed=seed,
     )
+
+
+@dataclass
+class Comparison:
+    """Run B against run A on the same articles: metric values and B - A with a paired
+    bootstrap interval."""
+
+    a: Scores
+    b: Scores
+    deltas: dict[str, tuple[float, float, float]]
+    articles: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        def num(x: float) -> float | None:
+            return None if x != x else round(x, 6)
+
+        return {
+            "articles": self.articles,
+            "embedder": self.a.embedder,
+            "threshold": self.a.threshold,
+            "metrics": {
+                m: {
+                    "a": num(self.a.metrics[m]),
+                    "b": num(self.b.metrics[m]),
+                    "delta": num(d),
+                    "ci95": [num(lo), num(hi)],
+                }
+                for m, (d, lo, hi) in self.deltas.items()
+            },
+        }
