@@ -158,3 +158,23 @@ def test_hosted_cost_counts_failed_attempts(server: FaultServer) -> None:
 def test_unknown_price_is_null(server: FaultServer) -> None:
     result = Summarizer("openai/fake-model", api_base=server.api_base).summarize(TEXT)
     assert result.run.cost_usd is None
+
+
+def test_ten_articles_one_failing_give_nine_summaries_and_one_error_in_order() -> None:
+    texts = [TEXT.replace("3%", f"{n}%") for n in range(10)]
+    texts[6] = TEXT.replace("3%", "6%") + " It ended."  # this one's answer never validates
+    bad = answer()
+    bad["demands"][0]["what"] = "The union demanded free yachts on Mars."
+
+    def respond(messages: list[dict[str, str]], index: int) -> dict[str, Any]:
+        failing = any("It ended." in str(m.get("content")) for m in messages)
+        return bad if failing else answer()
+
+    with Summarizer(backend=MockBackend(respond), salvage=False) as s:
+        outcomes = s.summarize_many(texts, concurrency=3)
+    kinds = ["error" if isinstance(o, SummarizerError) else "ok" for o in outcomes]
+    assert kinds == ["ok"] * 6 + ["error"] + ["ok"] * 3
+    assert isinstance(outcomes[6], ExtractionError)
+    for text, outcome in zip(texts, outcomes, strict=True):
+        if isinstance(outcome, NegotiationSummary):
+            assert outcome.source.chars == len(text.strip())
