@@ -12,7 +12,9 @@ process's peak RSS is recorded beside it. Configurations:
   decoder (``--model llamacpp``), one call per article (``--strategy single``);
 - ``single``: the same prompt and strategy on the new engine (xllamacpp);
 - ``staged``, ``staged-selector``, ``staged-choice``: the staged strategy and its
-  ablations on the new engine.
+  ablations on the new engine;
+- ``staged-c2``: ``staged`` with two articles decoded together in the engine's two
+  slots (continuous batching), against ``staged`` one at a time.
 
 ``--cold`` times the README's first command on the reference article from a fresh
 process (model load included, cache off) for ``staged`` (the new default), ``today``
@@ -34,12 +36,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-CONFIGS: dict[str, tuple[str, str]] = {
-    "today": ("llamacpp", "single"),
-    "single": ("local", "single"),
-    "staged": ("local", "staged"),
-    "staged-selector": ("local", "staged-selector"),
-    "staged-choice": ("local", "staged-choice"),
+#: name: (model, strategy, articles in flight; for the embedded engine, its slots)
+CONFIGS: dict[str, tuple[str, str, int]] = {
+    "today": ("llamacpp", "single", 1),
+    "single": ("local", "single", 1),
+    "staged": ("local", "staged", 1),
+    "staged-c2": ("local", "staged", 2),
+    "staged-selector": ("local", "staged-selector", 1),
+    "staged-choice": ("local", "staged-choice", 1),
 }
 REFERENCE = ROOT / "evals" / "us-china-trump-xi-call.txt"
 
@@ -48,7 +52,7 @@ def worker(config: str, out: Path, gold: Path) -> None:
     """One eval run in this process; peak RSS written beside it."""
     from summarizer.cli.main import main
 
-    model, strategy = CONFIGS[config]
+    model, strategy, concurrency = CONFIGS[config]
     started = time.perf_counter()
     code = main(
         [
@@ -59,6 +63,8 @@ def worker(config: str, out: Path, gold: Path) -> None:
             model,
             "--strategy",
             strategy,
+            "--concurrency",
+            str(concurrency),
             "--out",
             str(out),
             "--no-cache",
@@ -79,7 +85,7 @@ def cold(config: str) -> dict[str, Any]:
     if config == "naive":
         code = [sys.executable, str(ROOT / "bench" / "naive.py"), str(REFERENCE)]
     else:
-        model, strategy = CONFIGS[config]
+        model, strategy, _ = CONFIGS[config]
         code = [
             sys.executable,
             "-m",
