@@ -20,13 +20,14 @@ from summarizer.evaluation.metrics import paired_bootstrap_delta
 from summarizer.evaluation.runs import load_predictions
 
 FIELDS = ("parties", "demands", "concessions", "open_issues")
-ORDER = ("today", "single", "staged-selector", "staged-choice", "staged")
+ORDER = ("today", "single", "staged-selector", "staged-choice", "staged", "staged-c2")
 LABELS = {
     "today": "today's default: single call, llama-cpp-python + own decoder",
     "single": "single call, xllamacpp",
     "staged-selector": "staged, selector only (no judgements)",
     "staged-choice": "staged, model picks the side (multiple choice)",
     "staged": "**staged (new default)**",
+    "staged-c2": "staged, two articles decoded together (`--concurrency 2`)",
 }
 
 
@@ -102,6 +103,16 @@ def main() -> None:
                     for k in ("headline", "demands.f1", "concessions.f1", "open_issues.f1")
                 ]
                 print(f"| {config} | {embedder} | " + " | ".join(cells) + " |")
+    print()
+    print("Throughput (wall time of the whole run, 17 articles, one process each):")
+    print()
+    print("| configuration | run seconds | articles per minute |")
+    print("|---|---|---|")
+    for config in runs:
+        bench = json.loads((root / config / "bench.json").read_text())
+        meta = json.loads((root / config / "run.json").read_text())
+        n = meta["articles"]["total"]
+        print(f"| {LABELS[config]} | {bench['seconds']:.0f} | {60 * n / bench['seconds']:.2f} |")
 
 
 if __name__ == "__main__":
