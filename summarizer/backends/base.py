@@ -10,6 +10,7 @@ or in the ``ProviderError`` it raises.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -53,6 +54,33 @@ class Choice:
 
     probs: dict[str, float]
     completion: Completion
+
+
+class Threaded:
+    """The async form of a blocking backend's ``complete``: the call runs in a worker
+    thread, so an event loop (the batch runner, a service) keeps going meanwhile."""
+
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        raise NotImplementedError
+
+    async def acomplete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int,
+        temperature: float = 0.0,
+    ) -> Completion:
+        return await asyncio.to_thread(
+            self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
 
 
 class Backend(Protocol):

@@ -129,6 +129,22 @@ class HostedBackend:
             out["response_format"] = {"type": "json_object"}
         return out
 
+    def _request(
+        self,
+        messages: Messages,
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+    ) -> dict[str, Any]:
+        """Every keyword argument of one litellm call."""
+        return {
+            "model": self.model,
+            **self._arguments(messages, schema),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            **self._call_kwargs(),
+        }
+
     def complete(
         self,
         messages: Messages,
@@ -139,13 +155,7 @@ class HostedBackend:
     ) -> Completion:
         tries = [0]
         completion = _litellm().completion
-        arguments = {
-            "model": self.model,
-            **self._arguments(messages, schema),
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            **self._call_kwargs(),
-        }
+        arguments = self._request(messages, schema, max_tokens, temperature)
 
         def call() -> Any:
             tries[0] += 1
@@ -163,13 +173,7 @@ class HostedBackend:
     ) -> Completion:
         tries = [0]
         acompletion = _litellm().acompletion
-        arguments = {
-            "model": self.model,
-            **self._arguments(messages, schema),
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            **self._call_kwargs(),
-        }
+        arguments = self._request(messages, schema, max_tokens, temperature)
 
         async def call() -> Any:
             tries[0] += 1

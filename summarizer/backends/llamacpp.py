@@ -12,7 +12,6 @@ prefix match reuses its KV cache across articles and chunks.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
 import threading
@@ -23,7 +22,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..schema import Usage
-from .base import Choice, Completion, Messages
+from .base import Choice, Completion, Messages, Threaded
 from .engine import default_threads
 from .model_files import embedded_model_path
 
@@ -103,7 +102,7 @@ def load_llama(path: Path, settings: LocalSettings) -> Any:
         return llama
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(Threaded):
     """``llamacpp`` (the embedded model) or ``llamacpp:/path/model.gguf``."""
 
     concurrency = 1
@@ -171,18 +170,6 @@ class LlamaCppBackend:
             finish_reason=str(response.choices[0].finish_reason or "stop"),
             prompt_tokens=int(usage.prompt_tokens),
             completion_tokens=int(usage.completion_tokens),
-        )
-
-    async def acomplete(
-        self,
-        messages: Messages,
-        *,
-        schema: dict[str, Any] | None = None,
-        max_tokens: int,
-        temperature: float = 0.0,
-    ) -> Completion:
-        return await asyncio.to_thread(
-            self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
         )
 
     def choose(self, messages: Messages, options: Sequence[str]) -> Choice:

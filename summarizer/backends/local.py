@@ -8,21 +8,20 @@ KV cache of a shared prompt prefix, so the staged strategies put the article fir
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..schema import Usage
-from .base import Choice, Completion, Messages, ProgressHook
+from .base import Choice, Completion, Messages, ProgressHook, Threaded
 from .engine import Engine, EngineSettings, get_engine, release_engine
 from .model_files import embedded_model_path
 
 log = logging.getLogger("summarizer")
 
 
-class LocalBackend:
+class LocalBackend(Threaded):
     """``local`` (the embedded model) or ``local:/path/model.gguf``."""
 
     def __init__(
@@ -72,18 +71,6 @@ class LocalBackend:
                 f"{result.generation_seconds:.1f}s",
             )
         return result
-
-    async def acomplete(
-        self,
-        messages: Messages,
-        *,
-        schema: dict[str, Any] | None = None,
-        max_tokens: int,
-        temperature: float = 0.0,
-    ) -> Completion:
-        return await asyncio.to_thread(
-            self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-        )
 
     def choose(self, messages: Messages, options: Sequence[str]) -> Choice:
         """The probability of each option as the first word of the answer (one token)."""

@@ -15,7 +15,6 @@ for a mock) one valid answer serves one article.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -26,7 +25,7 @@ from pydantic import BaseModel
 
 from ..errors import ConfigError
 from ..schema import Usage
-from .base import Choice, Completion, Messages
+from .base import Choice, Completion, Messages, Threaded
 
 Answer = dict[str, Any] | BaseModel | str
 #: ``respond(messages, call_index)``: the answer to one call.
@@ -43,7 +42,7 @@ class Call:
     schema: dict[str, Any] | None
 
 
-class MockBackend:
+class MockBackend(Threaded):
     """A Backend that answers from a script: a list of answers used in turn, or a
     function of the messages and the call's index. Counts fixed tokens per call.
 
@@ -107,18 +106,6 @@ class MockBackend:
             text=text,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
-        )
-
-    async def acomplete(
-        self,
-        messages: Messages,
-        *,
-        schema: dict[str, Any] | None = None,
-        max_tokens: int,
-        temperature: float = 0.0,
-    ) -> Completion:
-        return await asyncio.to_thread(
-            self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
         )
 
     def choose(self, messages: Messages, options: Sequence[str]) -> Choice:

@@ -211,24 +211,34 @@ def _attempts(exc: BaseException) -> int:
     return int(context.get("attempts", 1)) if isinstance(context, dict) else 1
 
 
+def _arguments(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``backend.complete``'s arguments from instructor's ``create`` call."""
+    return {
+        "schema": schema_of(kwargs.get("response_format")),
+        "max_tokens": int(kwargs["max_tokens"]),
+        "temperature": float(kwargs.get("temperature") or 0.0),
+    }
+
+
+def _recorded(
+    backend: Backend, meter: Meter, answers: list[str], completion: Completion, started: float
+) -> Any:
+    meter.record(completion, time.perf_counter() - started)
+    answers.append(completion.text)
+    return chat_completion(completion, backend.name)
+
+
 def _create(backend: Backend, meter: Meter, answers: list[str]) -> Callable[..., Any]:
     """instructor's ``create``: one metered call of ``backend.complete``."""
 
     def create(**kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            completion = backend.complete(
-                kwargs["messages"],
-                schema=schema_of(kwargs.get("response_format")),
-                max_tokens=int(kwargs["max_tokens"]),
-                temperature=float(kwargs.get("temperature") or 0.0),
-            )
+            completion = backend.complete(kwargs["messages"], **_arguments(kwargs))
         except BaseException as exc:
             meter.record_failure(time.perf_counter() - started, _attempts(exc))
             raise
-        meter.record(completion, time.perf_counter() - started)
-        answers.append(completion.text)
-        return chat_completion(completion, backend.name)
+        return _recorded(backend, meter, answers, completion, started)
 
     return create
 
@@ -237,18 +247,11 @@ def _acreate(backend: Backend, meter: Meter, answers: list[str]) -> Callable[...
     async def create(**kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            completion = await backend.acomplete(
-                kwargs["messages"],
-                schema=schema_of(kwargs.get("response_format")),
-                max_tokens=int(kwargs["max_tokens"]),
-                temperature=float(kwargs.get("temperature") or 0.0),
-            )
+            completion = await backend.acomplete(kwargs["messages"], **_arguments(kwargs))
         except BaseException as exc:
             meter.record_failure(time.perf_counter() - started, _attempts(exc))
             raise
-        meter.record(completion, time.perf_counter() - started)
-        answers.append(completion.text)
-        return chat_completion(completion, backend.name)
+        return _recorded(backend, meter, answers, completion, started)
 
     return create
 
@@ -282,6 +285,16 @@ def _rescued(
     return None
 
 
+def _after_failure(
+    exc: BaseException, request: Request, answers: list[str], meter: Meter
+) -> BaseModel:
+    """The rescued answer, or ``exc`` raised as a ``SummarizerError``."""
+    rescued = _rescued(exc, request, answers, meter)
+    if rescued is None:
+        raise translate_failure(exc, meter) from exc
+    return rescued
+
+
 def _causes(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     cause: BaseException | None = exc
@@ -308,10 +321,7 @@ def structured(backend: Backend, request: Request, meter: Meter) -> BaseModel:
     try:
         result: BaseModel = client.chat.completions.create(**_kwargs(request))
     except Exception as exc:
-        rescued = _rescued(exc, request, answers, meter)
-        if rescued is None:
-            raise translate_failure(exc, meter) from exc
-        return rescued
+        return _after_failure(exc, request, answers, meter)
     finally:
         _VALIDATION_CONTEXT.reset(token)
     assert isinstance(result, request.response_model)
@@ -326,10 +336,7 @@ async def astructured(backend: Backend, request: Request, meter: Meter) -> BaseM
     try:
         result: BaseModel = await client.chat.completions.create(**_kwargs(request))
     except Exception as exc:
-        rescued = _rescued(exc, request, answers, meter)
-        if rescued is None:
-            raise translate_failure(exc, meter) from exc
-        return rescued
+        return _after_failure(exc, request, answers, meter)
     finally:
         _VALIDATION_CONTEXT.reset(token)
     assert isinstance(result, request.response_model)
