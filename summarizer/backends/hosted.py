@@ -19,7 +19,7 @@ from ..redaction import protect_loggers, register_secret
 from ..schema import Usage
 from .base import Choice, Completion, Messages
 from .engine import option_probs
-from .transport import RetryPolicy, with_async_retries, with_retries
+from .transport import RetryPolicy, acall_with_retries, call_with_retries
 
 
 @functools.cache
@@ -153,15 +153,9 @@ class HostedBackend:
         max_tokens: int,
         temperature: float = 0.0,
     ) -> Completion:
-        tries = [0]
-        completion = _litellm().completion
         arguments = self._request(messages, schema, max_tokens, temperature)
-
-        def call() -> Any:
-            tries[0] += 1
-            return completion(**arguments)
-
-        return _completion(with_retries(self.retry, call)(), tries[0])
+        response, attempts = call_with_retries(self.retry, _litellm().completion, **arguments)
+        return _completion(response, attempts)
 
     async def acomplete(
         self,
@@ -171,15 +165,11 @@ class HostedBackend:
         max_tokens: int,
         temperature: float = 0.0,
     ) -> Completion:
-        tries = [0]
-        acompletion = _litellm().acompletion
         arguments = self._request(messages, schema, max_tokens, temperature)
-
-        async def call() -> Any:
-            tries[0] += 1
-            return await acompletion(**arguments)
-
-        return _completion(await with_async_retries(self.retry, call)(), tries[0])
+        response, attempts = await acall_with_retries(
+            self.retry, _litellm().acompletion, **arguments
+        )
+        return _completion(response, attempts)
 
     def cost_usd(self, usage: Usage) -> float | None:
         """From litellm's offline price map; None for a model it does not price."""
@@ -191,22 +181,17 @@ class HostedBackend:
     def choose(self, messages: Messages, options: Sequence[str]) -> Choice:
         """Option probabilities from the first answer token's top logprobs (providers
         that return logprobs, such as OpenAI's)."""
-        tries = [0]
-        completion = _litellm().completion
-
-        def call() -> Any:
-            tries[0] += 1
-            return completion(
-                model=self.model,
-                messages=messages,
-                max_tokens=1,
-                temperature=0.0,
-                logprobs=True,
-                top_logprobs=20,
-                **self._call_kwargs(),
-            )
-
-        response = with_retries(self.retry, call)()
+        response, attempts = call_with_retries(
+            self.retry,
+            _litellm().completion,
+            model=self.model,
+            messages=messages,
+            max_tokens=1,
+            temperature=0.0,
+            logprobs=True,
+            top_logprobs=20,
+            **self._call_kwargs(),
+        )
         try:
             top = response.choices[0].logprobs.content[0].top_logprobs
         except (AttributeError, IndexError, TypeError) as exc:
@@ -214,7 +199,7 @@ class HostedBackend:
                 f"{self.model} returned no logprobs; use --strategy single with this model"
             ) from exc
         probs = option_probs([{"token": t.token, "logprob": t.logprob} for t in top], options)
-        return Choice(probs, _completion(response, tries[0]))
+        return Choice(probs, _completion(response, attempts))
 
 
 def _completion(response: Any, attempts: int) -> Completion:

@@ -193,41 +193,34 @@ def _final(exc: BaseException, attempts: int) -> ProviderError:
     )
 
 
-def with_retries(policy: RetryPolicy, func: Callable[..., T]) -> Callable[..., T]:
-    """Wrap a blocking provider call with the transport retry policy."""
-
-    def call(*args: Any, **kwargs: Any) -> T:
-        retrying = Retrying(
-            stop=stop_after_attempt(policy.attempts),
-            wait=_wait(policy),
-            retry=retry_if_exception(is_transient),
-            reraise=True,
-        )
-        try:
-            return retrying(func, *args, **kwargs)
-        except Exception as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise _final(exc, attempts) from exc
-
-    return call
+def call_with_retries(policy: RetryPolicy, func: Callable[..., T], **kwargs: Any) -> tuple[T, int]:
+    """``func(**kwargs)`` under the transport retry policy: its result and the number
+    of attempts it took (a ``ProviderError`` carrying that number when they are spent)."""
+    retrying = Retrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=_wait(policy),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+    )
+    try:
+        result = retrying(func, **kwargs)
+    except Exception as exc:
+        raise _final(exc, retrying.statistics.get("attempt_number", 1)) from exc
+    return result, retrying.statistics.get("attempt_number", 1)
 
 
-def with_async_retries(
-    policy: RetryPolicy, func: Callable[..., Awaitable[T]]
-) -> Callable[..., Awaitable[T]]:
-    """Wrap an async provider call with the transport retry policy."""
-
-    async def call(*args: Any, **kwargs: Any) -> T:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts),
-            wait=_wait(policy),
-            retry=retry_if_exception(is_transient),
-            reraise=True,
-        )
-        try:
-            return await retrying(func, *args, **kwargs)
-        except Exception as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise _final(exc, attempts) from exc
-
-    return call
+async def acall_with_retries(
+    policy: RetryPolicy, func: Callable[..., Awaitable[T]], **kwargs: Any
+) -> tuple[T, int]:
+    """The async form of :func:`call_with_retries`."""
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=_wait(policy),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+    )
+    try:
+        result: T = await retrying(func, **kwargs)
+    except Exception as exc:
+        raise _final(exc, retrying.statistics.get("attempt_number", 1)) from exc
+    return result, retrying.statistics.get("attempt_number", 1)
