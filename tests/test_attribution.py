@@ -113,3 +113,9 @@ def test_a_country_named_often_completes_the_sides() -> None:
     assert len(complete_sides([Party(name="United States")], "China said. " * 4)) == 1
     beijing = [Party(name="Beijing"), Party(name="United States")]
     assert complete_sides(beijing, "China said. " * 6) == beijing
+
+
+def test_a_country_declared_under_another_of_its_names_is_not_added_again() -> None:
+    for name in ("Washington", "U.S.", "American"):
+        sides = complete_sides([Party(name=name), Party(name="China")], "The United States. " * 6)
+        assert [p.name for p in sides] == [name, "China"]

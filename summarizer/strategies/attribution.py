@@ -145,16 +145,17 @@ def complete_sides(parties: Sequence[Party], text: str, limit: int = 6) -> list[
     stands for. A small model often lists one side of a bilateral text and forgets
     the other ("the United States" in a joint statement with China)."""
     out = list(parties)
+    # Every name of every country maps to its country, so this covers a side declared
+    # under any of them ("Beijing" stands for China).
     declared = {_COUNTRY_KEYS.get(normalize_name(n)) for p in parties for n in (p.name, *p.aliases)}
-    declared |= {normalize_name(n) for p in parties for n in (p.name, *p.aliases)}
     found = []
     for country, names in _COUNTRIES.items():
-        if country in declared or any(normalize_name(n) in declared for n in names):
+        if country in declared:
             continue
-        used = [n for n in (country, *names) if _named(text, n)]
-        count = sum(len(_finditer(n, text)) for n in used)
+        counts = {n: len(_finditer(n, text)) for n in (country, *names)}
+        count = sum(counts.values())
         if count >= COUNTRY_MENTIONS:
-            found.append((-count, country, used))
+            found.append((-count, country, [n for n, k in counts.items() if k]))
     for _, country, used in sorted(found):
         if len(out) >= limit:
             break
@@ -164,7 +165,7 @@ def complete_sides(parties: Sequence[Party], text: str, limit: int = 6) -> list[
 
 
 def _named(text: str, name: str) -> bool:
-    return bool(_finditer(name, text))
+    return _compiled(name).search(text) is not None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -181,8 +182,8 @@ def _finditer(name: str, text: str) -> list[re.Match[str]]:
 
 def first_mention(text: str, party: Party) -> int:
     """Where ``text`` first names ``party`` (by name or alias), or -1."""
-    starts = [m.start() for n in (party.name, *party.aliases) for m in _finditer(n, text)[:1]]
-    return min(starts, default=-1)
+    found = (_compiled(n).search(text) for n in (party.name, *party.aliases))
+    return min((m.start() for m in found if m), default=-1)
 
 
 # -- mentions and their roles ------------------------------------------------------------
