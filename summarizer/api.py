@@ -15,11 +15,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import ValidationError
-
 from .backends import Backend, make_backend
 from .backends.base import ProgressHook
-from .errors import SummarizerError, UsageError
+from .errors import SummarizerError
 from .io.cache import Cache
 from .io.inputs import Article, make_article
 from .pipeline import Pipeline
@@ -57,14 +55,9 @@ class Summarizer:
         base = settings or Settings()
         if model is not None:
             overrides["model"] = model
-        try:
-            self.settings: Settings = (
-                Settings.model_validate({**base.model_dump(), **overrides}) if overrides else base
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise UsageError(f"invalid setting {where}: {first['msg']}", setting=where) from exc
+        self.settings: Settings = (
+            Settings.of({**base.model_dump(), **overrides}) if overrides else base
+        )
         self.backend: Backend = backend or make_backend(None, self.settings, progress=progress)
         self._pipeline = Pipeline(self.backend, self.settings, cache=cache)
 

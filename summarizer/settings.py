@@ -7,9 +7,12 @@ on every result; the rest (keys, timeouts, retry and concurrency budgets) is not
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from .errors import UsageError
 
 #: Settings that change how a run goes but never what it produces.
 _RUNTIME_ONLY = frozenset(
@@ -59,3 +62,22 @@ class Settings(BaseModel):
     def key(self) -> str | None:
         """The API key's value, if one was given."""
         return self.api_key.get_secret_value() if self.api_key is not None else None
+
+    @classmethod
+    def of(
+        cls, values: Mapping[str, Any], label: Callable[[str], str] = "setting {}".format
+    ) -> Settings:
+        """``Settings`` from ``values``; a bad value is a ``UsageError`` naming it
+        (``label`` turns a field name into what the user typed, such as an option)."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = label(".".join(str(p) for p in first["loc"]))
+            bound = {k: v for k, v in (first.get("ctx") or {}).items() if k in ("ge", "gt")}
+            if bound:
+                op, value = next(iter(bound.items()))
+                message = f"{name} must be {'>=' if op == 'ge' else '>'} {value}"
+            else:
+                message = f"{name}: {first['msg']}"
+            raise UsageError(message, setting=name) from exc

@@ -9,8 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from .. import api
 from ..batch import BatchItem, Record, run_batch
 from ..errors import UsageError
@@ -104,16 +102,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "strategy": args.strategy,
         "max_chars": getattr(args, "max_chars", None),
     }
-    try:
-        return Settings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        option = "--" + str(first["loc"][0]).replace("_", "-")
-        bound = {k: v for k, v in (first.get("ctx") or {}).items() if k in ("ge", "gt")}
-        if bound:
-            op, value = next(iter(bound.items()))
-            raise UsageError(f"{option} must be {'>=' if op == 'ge' else '>'} {value}") from None
-        raise UsageError(f"{option}: {first['msg']}") from None
+    return Settings.of(values, label=lambda field: "--" + field.replace("_", "-"))
 
 
 def phase_printer(stream: TextIO | None = None) -> Any:
