@@ -19,6 +19,7 @@ from openai.types.completion_usage import CompletionUsage
 
 from summarizer.backends.base import Choice as BackendChoice
 from summarizer.backends.base import Completion, Messages
+from summarizer.backends.hosted import completion_of
 from summarizer.backends.mock import MockBackend
 from summarizer.grounding.sentences import split_sentences
 
@@ -234,22 +235,8 @@ class CreateBackend:
         max_tokens: int,
         temperature: float = 0.0,
     ) -> Completion:
-        response_format = {"type": "json_schema", "json_schema": {"schema": schema}}
-        answer = self.create(
-            messages=messages,
-            response_format=response_format,
-            max_tokens=max_tokens,
-            temperature=temperature,
-        )
-        message = answer.choices[0].message
-        calls = getattr(message, "tool_calls", None)
-        text = calls[0].function.arguments if calls else (message.content or "")
-        usage = answer.usage
-        return Completion(
-            text=text,
-            finish_reason=answer.choices[0].finish_reason,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
+        return _as_completion(
+            self.create(**_create_kwargs(messages, schema, max_tokens, temperature))
         )
 
     async def acomplete(
@@ -260,17 +247,10 @@ class CreateBackend:
         max_tokens: int,
         temperature: float = 0.0,
     ) -> Completion:
-        result = self.create(
-            messages=messages,
-            response_format={"type": "json_schema", "json_schema": {"schema": schema}},
-            max_tokens=max_tokens,
-            temperature=temperature,
-        )
-        if hasattr(result, "__await__"):
-            result = await result
-        return CreateBackend(lambda **_: result).complete(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature
-        )
+        answer = self.create(**_create_kwargs(messages, schema, max_tokens, temperature))
+        if hasattr(answer, "__await__"):
+            answer = await answer
+        return _as_completion(answer)
 
     def choose(self, messages: Messages, options: Sequence[str]) -> BackendChoice:
         raise AssertionError("no one-token choices")
@@ -280,3 +260,20 @@ class CreateBackend:
 
     def close(self) -> None:
         return None
+
+
+def _create_kwargs(
+    messages: Messages, schema: dict[str, Any] | None, max_tokens: int, temperature: float
+) -> dict[str, Any]:
+    """What an OpenAI-style provider is sent for one call."""
+    return {
+        "messages": messages,
+        "response_format": {"type": "json_schema", "json_schema": {"schema": schema}},
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+    }
+
+
+def _as_completion(answer: Any) -> Completion:
+    """A ChatCompletion's text and usage, read as the hosted backend reads a provider's."""
+    return completion_of(answer, attempts=1)

@@ -263,11 +263,11 @@ def test_every_hosted_mode_gets_a_grounded_answer(
 def test_a_fenced_answer_is_unwrapped() -> None:
     from types import SimpleNamespace
 
-    from summarizer.backends.hosted import _completion
+    from summarizer.backends.hosted import completion_of
 
     message = SimpleNamespace(content='```json\n{"a": 1}\n```', tool_calls=None)
     response = SimpleNamespace(
         choices=[SimpleNamespace(message=message, finish_reason="stop")], usage=None
     )
-    assert _completion(response, 2).text == '{"a": 1}'
-    assert _completion(response, 2).attempts == 2
+    assert completion_of(response, 2).text == '{"a": 1}'
+    assert completion_of(response, 2).attempts == 2

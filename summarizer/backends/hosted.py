@@ -155,7 +155,7 @@ class HostedBackend:
     ) -> Completion:
         arguments = self._request(messages, schema, max_tokens, temperature)
         response, attempts = call_with_retries(self.retry, _litellm().completion, **arguments)
-        return _completion(response, attempts)
+        return completion_of(response, attempts)
 
     async def acomplete(
         self,
@@ -169,7 +169,7 @@ class HostedBackend:
         response, attempts = await acall_with_retries(
             self.retry, _litellm().acompletion, **arguments
         )
-        return _completion(response, attempts)
+        return completion_of(response, attempts)
 
     def cost_usd(self, usage: Usage) -> float | None:
         """From litellm's offline price map; None for a model it does not price."""
@@ -199,10 +199,10 @@ class HostedBackend:
                 f"{self.model} returned no logprobs; use --strategy single with this model"
             ) from exc
         probs = option_probs([{"token": t.token, "logprob": t.logprob} for t in top], options)
-        return Choice(probs, _completion(response, attempts))
+        return Choice(probs, completion_of(response, attempts))
 
 
-def _completion(response: Any, attempts: int) -> Completion:
+def completion_of(response: Any, attempts: int) -> Completion:
     """The answer's text (a tool call's arguments, or the content without a Markdown
     fence) and its usage."""
     choice = response.choices[0]
