@@ -10,7 +10,6 @@ sees every call, failed ones included.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import logging
@@ -355,9 +354,3 @@ def choose(
         raise
     meter.record(choice.completion, time.perf_counter() - started)
     return choice.probs
-
-
-async def achoose(
-    backend: Backend, messages: Messages, options: Sequence[str], meter: Meter
-) -> dict[str, float]:
-    return await asyncio.to_thread(choose, backend, messages, options, meter)
