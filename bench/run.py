@@ -190,8 +190,8 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 def score(gold_dir: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     from summarizer.evaluation import Prediction, load_gold_dir, score_run
-    from summarizer.evaluation.embeddings import make_similarity
     from summarizer.schema import NegotiationSummary
+    from summarizer.similarity.text import make_similarity
 
     golds = [g for g in load_gold_dir(gold_dir) if g.id in {r["id"] for r in rows}]
     preds = {

@@ -23,10 +23,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from summarizer.evaluation.embeddings import LexicalSimilarity, MiniLMSimilarity, TextSimilarity
 from summarizer.evaluation.gold import Gold, GoldItem, load_gold_dir
 from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.evaluation.synthetic import make_summary
+from summarizer.similarity.text import LexicalSimilarity, MiniLMSimilarity, TextSimilarity
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALS = ROOT / "evals"

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.evaluation import load_gold_dir, score_run
-from summarizer.evaluation.embeddings import make_similarity
 from summarizer.evaluation.metrics import paired_bootstrap_delta
 from summarizer.evaluation.runs import load_predictions
+from summarizer.similarity.text import make_similarity
 
 FIELDS = ("parties", "demands", "concessions", "open_issues")
 ORDER = ("today", "single", "staged-selector", "staged-choice", "staged", "staged-c2")

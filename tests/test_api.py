@@ -37,9 +37,11 @@ def test_the_public_surface_is_small_and_typed() -> None:
         "Settings",
         "Summarizer",
         "SummarizerError",
+        "Timeline",
         "asummarize",
         "register_backend",
         "summarize",
+        "track",
     ]
 
 

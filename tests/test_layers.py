@@ -82,8 +82,10 @@ LAYERS = (
     ("summarizer.grounding", "summarizer.io"),
     ("summarizer.backends",),
     ("summarizer.strategies",),
+    ("summarizer.similarity",),
     ("summarizer.pipeline",),
     ("summarizer.batch", "summarizer.api"),
+    ("summarizer.tracking",),
     ("summarizer.evaluation",),
     ("summarizer.cli", "summarizer.__main__"),
 )

@@ -8,14 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from summarizer.evaluation.embeddings import (
-    LexicalSimilarity,
-    Matrix,
-    make_similarity,
-    number_factors,
-)
 from summarizer.evaluation.gold import Gold, GoldItem, GoldParty, load_gold_dir
-from summarizer.evaluation.matching import PARTY_THRESHOLD, assign, name_similarity
 from summarizer.evaluation.scoring import Prediction, score_article, score_run
 from summarizer.evaluation.synthetic import make_summary
 from summarizer.schema import (
@@ -27,6 +20,13 @@ from summarizer.schema import (
     PromptInfo,
     RunInfo,
     SourceInfo,
+)
+from summarizer.similarity.matching import PARTY_THRESHOLD, assign, name_similarity
+from summarizer.similarity.text import (
+    LexicalSimilarity,
+    Matrix,
+    make_similarity,
+    number_factors,
 )
 
 ARTICLE = "The US and China met. They argued about tariffs and rare earths for hours."
@@ -279,7 +279,7 @@ def test_minilm_catches_paraphrase() -> None:
         ["cut tariffs on Chinese imports from 145% to 30%", "agreed to hold more trade talks"],
         [gold_text],
     )
-    from summarizer.evaluation.calibration import default_threshold
+    from summarizer.similarity.threshold import default_threshold
 
     threshold = default_threshold("minilm")
     assert m[0, 0] >= threshold > m[1, 0]
@@ -298,7 +298,7 @@ def test_the_gold_set_scores_perfectly_against_itself() -> None:
 
 
 def test_embeddings_are_batched_and_cached(tmp_path: Path) -> None:
-    from summarizer.evaluation.embeddings import MiniLMSimilarity
+    from summarizer.similarity.text import MiniLMSimilarity
 
     texts = [f"agreed to cut tariffs on item number {i}" for i in range(130)]
     sim = MiniLMSimilarity(disk_cache=tmp_path)
@@ -315,7 +315,7 @@ def test_embeddings_are_batched_and_cached(tmp_path: Path) -> None:
 def test_lexical_fallback_warns_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from summarizer.evaluation import embeddings
+    from summarizer.similarity import text as embeddings
 
     def broken(disk_cache: Path | None) -> embeddings.MiniLMSimilarity:
         raise OSError("model file missing")
@@ -328,3 +328,13 @@ def test_lexical_fallback_warns_once(
     warnings = [r for r in caplog.records if "MiniLM embeddings unavailable" in r.getMessage()]
     assert len(warnings) == 1
     assert embeddings.make_similarity("lexical").name == "lexical"
+
+
+def test_the_fallback_thresholds_equal_the_calibrated_ones() -> None:
+    import json
+
+    from summarizer.similarity.threshold import DEFAULT_THRESHOLD_FILE, FALLBACK_THRESHOLDS
+
+    data = json.loads(DEFAULT_THRESHOLD_FILE.read_text(encoding="utf-8"))
+    calibrated = {name: e["threshold"] for name, e in data["embedders"].items()}
+    assert calibrated == FALLBACK_THRESHOLDS

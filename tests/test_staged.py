@@ -188,3 +188,20 @@ def test_a_negated_concession_sentence_is_dropped(staged: Selector) -> None:
     summary = Pipeline(ScriptedBackend(), Settings(strategy="staged")).summarize(make_article(text))
     assert not any(c.text.startswith("Mexico did not") for c in summary.concessions)
     assert any(c.text.startswith("Both sides") for c in summary.concessions)
+
+
+def test_a_side_never_takes_another_countrys_name_as_alias() -> None:
+    from summarizer.strategies.staged import StagedParties, clean_parties
+
+    article = "Washington and Beijing met. The union of dockers and the Trump team spoke."
+    found = StagedParties.model_validate(
+        {
+            "parties": [
+                {"name": "Washington", "kind": "state", "aliases": ["Beijing", "US"]},
+                {"name": "Beijing", "kind": "state", "aliases": ["Chinese"]},
+                {"name": "Trump team", "kind": "other", "aliases": ["Beijing", "Trump"]},
+            ]
+        }
+    )
+    parties = {p.name: p.aliases for p in clean_parties(found, article)}
+    assert parties == {"Washington": ["US"], "Beijing": ["Chinese"], "Trump team": ["Trump"]}

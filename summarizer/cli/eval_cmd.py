@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import eval_track_cmd
 from .summarize_cmd import add_model_options, make_summarizer
 
 FIELD_NAMES = ("parties", "demands", "concessions", "open_issues")
@@ -133,6 +134,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     calibrate.add_argument("--json", action="store_true", help="print the figures as JSON")
     calibrate.set_defaults(handler=cmd_calibrate)
+    eval_track_cmd.register(commands)
 
     probes = commands.add_parser(
         "probes",
@@ -339,12 +341,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from ..evaluation.calibration import (
         DEFAULT_PAIRS,
-        DEFAULT_THRESHOLD_FILE,
         calibrate,
         load_pairs,
         save_threshold,
     )
-    from ..evaluation.embeddings import make_similarity
+    from ..similarity.text import make_similarity
+    from ..similarity.threshold import DEFAULT_THRESHOLD_FILE
 
     pairs_path = args.pairs or DEFAULT_PAIRS
     pairs = load_pairs(pairs_path)

@@ -27,10 +27,6 @@ log = logging.getLogger("summarizer")
 
 _ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PAIRS = _ROOT / "evals" / "calibration" / "pairs.jsonl"
-DEFAULT_THRESHOLD_FILE = _ROOT / "evals" / "calibration" / "threshold.json"
-#: Used when threshold.json cannot be found (e.g. an installed wheel): the last
-#: calibrated values, copied from evals/calibration/threshold.json.
-FALLBACK_THRESHOLDS = {"minilm": 0.508, "lexical": 0.166}
 _FIELDS = set(ITEM_FIELDS)
 _KEYS = {"article", "field", "gold", "predicted", "match", "note"}
 
@@ -186,14 +182,3 @@ def save_threshold(path: Path, results: list[Agreement], pairs_path: Path) -> di
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return data
-
-
-def default_threshold(embedder: str, path: Path = DEFAULT_THRESHOLD_FILE) -> float:
-    """The calibrated threshold of ``embedder`` from ``threshold.json`` (else the fallback)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return float(data["embedders"][embedder]["threshold"])
-    except (OSError, ValueError, KeyError, TypeError):
-        if embedder not in FALLBACK_THRESHOLDS:
-            raise EvalError(f"no calibrated threshold for embedder {embedder!r}") from None
-        return FALLBACK_THRESHOLDS[embedder]

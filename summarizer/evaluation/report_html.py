@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from ..schema import FIELDS, ITEM_FIELDS
-from .matching import Assignment
+from ..similarity.matching import Assignment
 from .report_md import LABELS, fmt, fmt_ci, meta_rows
 from .scoring import ArticleScore, Scores
 

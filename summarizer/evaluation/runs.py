@@ -22,7 +22,7 @@ from ..errors import EvalError, ThresholdError
 from ..pipeline import Pipeline
 from ..redaction import redact
 from ..schema import NegotiationSummary, Usage
-from .embeddings import make_similarity
+from ..similarity.text import make_similarity
 from .gold import Gold, load_gold_dir
 from .metrics import DEFAULT_RESAMPLES, paired_bootstrap_delta
 from .scoring import Comparison, Prediction, Scores, score_run

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from ..schema import FIELDS, ITEM_FIELDS, Evidence, NegotiationSummary
-from .calibration import default_threshold
-from .embeddings import TextSimilarity
+from ..similarity.matching import Assignment, PartyResolver, assign
+from ..similarity.text import TextSimilarity
+from ..similarity.threshold import default_threshold
 from .gold import Gold, GoldItem
-from .matching import Assignment, PartyResolver, assign
 from .metrics import (
     COLUMNS,
     DEFAULT_RESAMPLES,

@@ -126,8 +126,14 @@ def decode(data: bytes, name: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+_DATE_LINE = re.compile(r"^\s*(date|published|dated|updated)\s*:", re.IGNORECASE)
+
+
 def _title_of(text: str) -> str | None:
+    """The first line, when it reads as a headline (a 'Date: ...' line is skipped)."""
     first, _, rest = text.lstrip().partition("\n")
+    if _DATE_LINE.match(first):
+        first, _, rest = rest.lstrip().partition("\n")
     first = first.strip()
     if rest.strip() and 0 < len(first) <= 150 and not first.endswith((".", "!", "?", ":", '"')):
         return first

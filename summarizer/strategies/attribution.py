@@ -99,6 +99,11 @@ _GENERIC_FIRST = frozenset(
 )
 
 
+def country_of(name: str) -> str | None:
+    """The country a name stands for ("Beijing", "Chinese", "PRC": "China"), if known."""
+    return _COUNTRY_KEYS.get(normalize_name(name))
+
+
 def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Party]:
     """``parties`` with the names news uses for them added as aliases, when no other
     side already uses that name (see the module doc); with ``text``, only the names

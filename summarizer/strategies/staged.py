@@ -55,7 +55,14 @@ from ..schema import (
     PromptInfo,
     normalize_name,
 )
-from .attribution import BOTH, actor, complete_sides, expand_aliases, first_mention
+from .attribution import (
+    BOTH,
+    actor,
+    complete_sides,
+    country_of,
+    expand_aliases,
+    first_mention,
+)
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
 from .selector import Candidate, Selector, load_selector
 from .structured import Meter, Request, choose, structured
@@ -99,17 +106,23 @@ def lede(sentences: Sequence[Sentence]) -> str:
 
 
 def clean_parties(found: StagedParties, article: str) -> list[Party]:
-    """Declared sides that the article names; aliases unique across sides."""
+    """Declared sides that the article names; aliases unique across sides, and never
+    another country's name ("Beijing" listed under the United States)."""
     parties: list[Party] = []
     seen: set[str] = set()
+    countries = {country_of(p.name) for p in found.parties} - {None}
     for p in found.parties:
         name = " ".join(p.name.split())
         key = normalize_name(name)
         if not key or key in seen:
             continue
+        own = country_of(name)
         aliases = []
         for alias in dict.fromkeys(" ".join(a.split()) for a in p.aliases):
             akey = normalize_name(alias)
+            other = country_of(alias)
+            if other is not None and other != own and (own is not None or other in countries):
+                continue
             if akey and akey not in seen and akey != key:
                 aliases.append(alias)
         party = Party(name=name, kind=p.kind, aliases=aliases)

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
 
 from ..schema import normalize_name
 
@@ -82,6 +81,8 @@ def assign(
     similarity: NDArray[np.float64], allowed: NDArray[np.bool_], optional: Sequence[bool]
 ) -> Assignment:
     """Match predictions (rows) to gold items (columns) one-to-one; see the module doc."""
+    from scipy.optimize import linear_sum_assignment  # heavy: loaded when first needed
+
     n_pred, n_gold = similarity.shape
     if n_pred == 0 or n_gold == 0:
         required = [g for g in range(n_gold) if not optional[g]]
