@@ -160,8 +160,11 @@ class JsonlWriter:
         os.fsync(self._fd)
 
     def append(self, record: Record) -> None:
-        data = (record.to_json() + "\n").encode("utf-8")
-        os.write(self._fd, data)
+        self.append_line(record.to_json())
+
+    def append_line(self, line: str) -> None:
+        """One JSON line (no newline inside), in the file at once; fsync in the background."""
+        os.write(self._fd, (line + "\n").encode("utf-8"))
         if self._syncer is None:
             self._syncer = threading.Thread(target=self._sync_loop, name="jsonl-fsync", daemon=True)
             self._syncer.start()

@@ -84,3 +84,7 @@ class EvalError(SummarizerError):
 
 class ThresholdError(SummarizerError):
     """An evaluation finished, but a metric fell below a --min-* threshold."""
+
+
+class ServiceError(SummarizerError):
+    """The HTTP service cannot start or keep its jobs (bad configuration, job database)."""

@@ -85,7 +85,8 @@ LAYERS = (
     ("summarizer.similarity",),
     ("summarizer.pipeline",),
     ("summarizer.batch", "summarizer.api"),
-    ("summarizer.tracking",),
+    ("summarizer.archive",),
+    ("summarizer.tracking", "summarizer.service", "summarizer.distributed"),
     ("summarizer.evaluation",),
     ("summarizer.cli", "summarizer.__main__"),
 )

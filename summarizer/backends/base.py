@@ -22,6 +22,11 @@ Messages = list[dict[str, str]]
 ProgressHook = Callable[[str, str], None]
 
 
+#: Per-call statistics a backend keeps for benchmarks: the latest this many calls (a
+#: long-running service must not grow without bound).
+STATS_KEPT = 1000
+
+
 @dataclass(frozen=True)
 class Completion:
     """The text of one answer and what it cost.

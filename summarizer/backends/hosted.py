@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,18 +22,22 @@ from .base import Choice, Completion, Messages
 from .engine import option_probs
 from .transport import RetryPolicy, acall_with_retries, call_with_retries
 
+_IMPORT_LOCK = threading.Lock()
+
 
 @functools.cache
 def _litellm() -> Any:
-    """litellm, imported and set up once: quiet, and its loggers redacted."""
+    """litellm, imported and set up once: quiet, and its loggers redacted. The first
+    import holds a lock: two threads importing litellm at once see a half-built module."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    try:
-        import instructor  # noqa: F401 - its loggers exist once imported
-        import litellm
-    except ImportError as exc:  # pragma: no cover - a core dependency
-        raise ConfigError("litellm is not installed") from exc
-    litellm.suppress_debug_info = True
-    protect_loggers()
+    with _IMPORT_LOCK:
+        try:
+            import instructor  # noqa: F401 - its loggers exist once imported
+            import litellm
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise ConfigError(f"litellm cannot be imported: {exc}") from exc
+        litellm.suppress_debug_info = True
+        protect_loggers()
     return litellm
 
 

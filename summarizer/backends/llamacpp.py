@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..schema import Usage
-from .base import Choice, Completion, Messages, Threaded
+from .base import STATS_KEPT, Choice, Completion, Messages, Threaded
 from .engine import default_threads
 from .model_files import embedded_model_path
 
@@ -111,7 +112,8 @@ class LlamaCppBackend(Threaded):
         self._path = Path(model_path).expanduser() if model_path else None
         self.settings = settings or LocalSettings()
         self.name = f"llamacpp:{self._path}" if self._path else "llamacpp"
-        self.last_stats: list[Any] = []  # decoder statistics, for benchmarks
+        # per-call statistics, for benchmarks (the latest STATS_KEPT calls)
+        self.last_stats: deque[Any] = deque(maxlen=STATS_KEPT)
         # Article characters per chunk: context minus prompt, answer and one re-ask.
         self.context_chars = max(2_000, int((self.settings.n_ctx - 3_000) * 3.2))
 

@@ -9,12 +9,13 @@ KV cache of a shared prompt prefix, so the staged strategies put the article fir
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..schema import Usage
-from .base import Choice, Completion, Messages, ProgressHook, Threaded
+from .base import STATS_KEPT, Choice, Completion, Messages, ProgressHook, Threaded
 from .engine import Engine, EngineSettings, get_engine, release_engine
 from .model_files import embedded_model_path
 
@@ -36,7 +37,8 @@ class LocalBackend(Threaded):
         self.name = f"local:{self._path}" if self._path else "local"
         self.progress = progress
         self.concurrency = max(1, self.settings.n_parallel)
-        self.last: list[Completion] = []  # per-call statistics, for benchmarks
+        # per-call statistics, for benchmarks (the latest STATS_KEPT calls)
+        self.last: deque[Completion] = deque(maxlen=STATS_KEPT)
         # Article characters per chunk: context minus prompt, answer and one re-ask.
         self.context_chars = max(2_000, int((self.settings.n_ctx - 3_000) * 3.2))
 

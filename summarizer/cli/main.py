@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import SummarizerError
 from ..redaction import RedactingFilter, redact
-from . import eval_cmd, summarize_cmd, track_cmd
+from . import batch_cmd, eval_cmd, serve_cmd, summarize_cmd, track_cmd
 
 
 def _setup_logging(verbose: int) -> None:
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     summarize_cmd.register(commands)
     track_cmd.register(commands)
+    serve_cmd.register(commands)
+    batch_cmd.register(commands)
     eval_cmd.register(commands)
     return parser
 

@@ -4,10 +4,10 @@ gold and predicted evidence highlighted, and matched / missed / spurious items."
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any
 
+from ..io.html_view import CSS, esc, highlight
 from ..schema import FIELDS, ITEM_FIELDS
 from ..similarity.matching import Assignment
 from .report_md import LABELS, fmt, fmt_ci, meta_rows
@@ -28,11 +28,6 @@ table{border-collapse:collapse;background:#fff;width:100%}th,td{border:1px solid
 padding:4px 8px;text-align:left;vertical-align:top}th{background:#eef1f4}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th.sort{cursor:pointer}th.sort:after{content:" \\2195";color:#8c959f}
-.article{white-space:pre-wrap;background:#fff;border:1px solid #d0d7de;border-radius:6px;
-padding:12px;max-height:420px;overflow:auto;font-size:13.5px}
-mark{padding:0 1px;border-radius:2px;color:inherit}
-mark.g{background:#ffe08a}mark.p{background:#cfe3ff;border-bottom:2px solid #2f6fde}
-mark.gp{background:#b5e3c4;border-bottom:2px solid #1a7f37}
 .sw{display:inline-block;width:14px;height:14px;border-radius:3px;vertical-align:-2px;
 margin:0 4px 0 12px}
 .legend{margin:6px 0}.ok{color:#1a7f37}.bad{color:#cf222e}
@@ -64,11 +59,6 @@ function setAll(open){document.querySelectorAll('details.art').forEach(function(
 """
 
 _BAR_COLOURS = {"precision": "#8fb8f0", "recall": "#f2c14e", "f1": "#2f6fde"}
-
-
-def esc(value: Any) -> str:
-    """HTML-escaped text (quotes too)."""
-    return html.escape(str(value), quote=True)
 
 
 def bar_chart(scores: Scores) -> str:
@@ -123,28 +113,6 @@ def bar_chart(scores: Scores) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def highlight(
-    article: str, gold: list[tuple[int, int, str]], pred: list[tuple[int, int, str]]
-) -> str:
-    """The article with gold spans, predicted spans and their overlap marked."""
-    bounds = {0, len(article)}
-    for start, end, _ in (*gold, *pred):
-        bounds.update((start, end))
-    cuts = sorted(b for b in bounds if 0 <= b <= len(article))
-    out: list[str] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        text = esc(article[start:end])
-        in_g = [lab for s, e, lab in gold if s <= start and end <= e]
-        in_p = [lab for s, e, lab in pred if s <= start and end <= e]
-        if not in_g and not in_p:
-            out.append(text)
-            continue
-        cls = "gp" if in_g and in_p else ("g" if in_g else "p")
-        title = "; ".join([*(f"gold {x}" for x in in_g), *(f"predicted {x}" for x in in_p)])
-        out.append(f'<mark class="{cls}" title="{esc(title)}">{text}</mark>')
-    return "".join(out)
 
 
 def _item_rows(gold_texts: list[str], pred_texts: list[str], a: Assignment) -> str:
@@ -296,6 +264,6 @@ onclick="setAll(false)">collapse all</button></p>
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Evaluation report</title><style>{_CSS}</style></head><body>{body}"
+        f"<title>Evaluation report</title><style>{_CSS}{CSS}</style></head><body>{body}"
         f"<script>{_JS}</script></body></html>\n"
     )

@@ -1,0 +1,1 @@
+"""``summarizer serve``: the HTTP service (FastAPI + uvicorn, the ``[service]`` extra)."""
