@@ -21,10 +21,12 @@ summary quoting its own article's tag, one provider call per article.
 after the other (never two embedded models at once); run it on an idle machine.
 
 Rates: ``end_to_end`` is articles / wall time of the command (process start, Ray
-start, actor start or model load included); ``steady`` is the rate between the rows
-at 10 % and 90 % of the run (hosted) or between the first and the last row (local:
-model load and first article excluded), from the command's own per-row progress lines.
-``busy_cores`` is the machine's CPU time (all processes) over the run / wall time.
+start, actor start or model load included); ``steady`` (hosted) is the rate between
+the rows at 10 % and 90 % of the run, from the command's own per-row progress lines.
+For the embedded model (one article at a time), ``steady`` is 60 / the mean of the
+rows' own ``seconds`` (each article's time in the engine or actor): the Ray driver
+receives rows in bursts, so row times there are coarse. ``busy_cores`` is the
+machine's CPU time (all processes) over the run / wall time.
 
 ``project`` writes ``projection.json``: a model, not a measurement; its parameters
 and assumptions are in the file and in ``bench/notes/ray.md``.
@@ -131,6 +133,7 @@ class Sampler:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_total, self.peak_one = pid, 0, 0
+        self.driver_cpu = 0.0  # the command's own CPU seconds (last seen)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -140,6 +143,8 @@ class Sampler:
             try:
                 root = psutil.Process(self.pid)
                 procs = [root, *root.children(recursive=True)]
+                t = root.cpu_times()
+                self.driver_cpu = float(t.user + t.system)
             except psutil.Error:
                 continue
             rss = []
@@ -157,6 +162,7 @@ class Sampler:
         return {
             "peak_rss_tree_gib": round(self.peak_total / 1024**3, 2),
             "peak_rss_one_process_gib": round(self.peak_one / 1024**3, 2),
+            "driver_cpu_seconds": round(self.driver_cpu, 2),
         }
 
 
@@ -271,6 +277,7 @@ def check_hosted(rows: list[dict[str, Any]], articles: list[dict[str, Any]]) -> 
 def cmd_hosted(args: argparse.Namespace) -> int:
     out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    host = machine()  # the load average before the runs
     run_tag = os.urandom(3).hex()
     articles = [article(i, run_tag) for i in range(args.articles)]
     work = Path(tempfile.mkdtemp(prefix="ray-scale-"))
@@ -279,7 +286,7 @@ def cmd_hosted(args: argparse.Namespace) -> int:
         "".join(json.dumps({k: a[k] for k in ("id", "text", "title")}) + "\n" for a in articles),
         encoding="utf-8",
     )
-    configs: list[tuple[str, int | None]] = [("local", None)]
+    configs: list[tuple[str, int | None]] = [] if args.skip_local else [("local", None)]
     configs += [("ray", n) for n in args.actors]
     results = []
     try:
@@ -342,7 +349,7 @@ def cmd_hosted(args: argparse.Namespace) -> int:
     data = {
         "bench": "ray_scale hosted",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": machine(),
+        "machine": host,
         "articles": args.articles,
         "provider_delay_s": args.delay,
         "per_actor": args.per_actor,
@@ -359,6 +366,7 @@ def cmd_hosted(args: argparse.Namespace) -> int:
 def cmd_local(args: argparse.Namespace) -> int:
     out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    host = machine()  # the load average before the runs
     gold = sorted((ROOT / "evals").glob("*.txt"), key=lambda p: (p.stat().st_size, p.name))
     chosen = gold[: args.local_articles]
     work = Path(tempfile.mkdtemp(prefix="ray-scale-local-"))
@@ -379,12 +387,17 @@ def cmd_local(args: argparse.Namespace) -> int:
             rates(len(chosen), result, steady_from=0.0, steady_to=1.0)
             result["command"] = result["command"].replace(str(work), "$WORK")
             rows = read_rows(output)
+            # One article per call here (1 in flight): a row's ``seconds`` is its own time.
+            seconds = [r["seconds"] for r in rows if r["status"] == "ok"]
+            window = result.pop("steady_per_s")
             per_min = {
                 "end_to_end_per_min": round(60 * result["end_to_end_per_s"], 2),
-                "steady_per_min": round(60 * result["steady_per_s"], 2)
-                if result["steady_per_s"]
-                else None,
+                "article_seconds": seconds,
+                "steady_per_min": round(60 * len(seconds) / sum(seconds), 2) if seconds else None,
+                "first_to_last_row_per_min": round(60 * window, 2) if window else None,
             }
+            if seconds:
+                per_min["warm_per_min"] = _warm_per_min({"article_seconds": seconds})
             results.append(
                 {
                     "engine": engine,
@@ -414,7 +427,7 @@ def cmd_local(args: argparse.Namespace) -> int:
     data = {
         "bench": "ray_scale local",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": machine(),
+        "machine": host,
         "articles": [p.name for p in chosen],
         "article_chars": [p.stat().st_size for p in chosen],
         "runs": results,
@@ -424,98 +437,122 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 
 # -- the projection: a model ---------------------------------------------------------------
-ASSUMPTIONS = {
-    "node": "like this machine unless stated: 2 cores, 24 GiB",
+ASSUMPTIONS: dict[str, Any] = {
+    "nodes": [1, 10, 100],
     "node_memory_gib": 24.0,
-    "memory_headroom_gib": 2.0,
-    "local_actor_memory_gib": 2.2,
-    "local_cores_per_actor": 2,
-    "node_cores": 2,
+    "node_memory_reserved_gib": 2.0,  # OS, raylet, object store headroom
+    "local_actor_memory_gib": 2.2,  # peak RSS of one embedded-model actor (measured 2.45 GiB
+    # with Ray's own share; the engine reserves 2.5 GiB)
+    "local_cores_per_actor": 2,  # what the measured actor had; llama.cpp uses every core
+    "node_cores": [2, 16],  # a node like this machine, and a 16-core node
+    "efficiency": {"1": 1.0, "10": 0.9, "100": 0.8},  # scheduling, stragglers, one driver
     "hosted_actor_cpus": 0.5,
-    "efficiency": {"10": 0.9, "100": 0.8},
-    "hosted_latency_s": [0.2, 5.0],
-    "provider_rpm_examples": [500, 10_000, 30_000],
-    "calls_per_article_hosted": 1,
+    "hosted_per_actor": [8, 64],
+    "hosted_latency_s": [0.2, 5.0],  # the fake provider; a plausible hosted answer time
+    "calls_per_article": 1,  # the single strategy, no re-asks
+    "provider_rpm": [500, 10_000, 30_000],  # example account limits, not a claim
+    "driver_rows_per_s": None,  # filled from the measured driver CPU per row
 }
 
 
+def _warm_per_min(run: dict[str, Any]) -> float:
+    """Articles/min of one actor once warm: 60 / the mean time of every article but
+    the first (which loads the model)."""
+    seconds = run["article_seconds"][1:] or run["article_seconds"]
+    return round(60 * len(seconds) / sum(seconds), 2)
+
+
 def project(hosted: dict[str, Any] | None, local: dict[str, Any] | None) -> dict[str, Any]:
-    """throughput(nodes) = nodes × actors_per_node × per_actor × efficiency(nodes),
-    capped by the provider's rate limit for a hosted model (see ASSUMPTIONS)."""
-    a = ASSUMPTIONS
-    out: dict[str, Any] = {"assumptions": a, "nodes": [1, 10, 100]}
+    """The projection, a model (see ASSUMPTIONS and bench/notes/ray.md):
+
+    local:  nodes × actors_per_node × per_actor × efficiency, with
+            actors_per_node = min(node_cores // cores_per_actor,
+                                  (node_memory - reserved) // actor_memory)
+    hosted: min(nodes × efficiency × min(cpu_ceiling, slot_ceiling), rate_limit, driver)
+            cpu_ceiling  = node_cores / cpu_seconds_per_article   (measured)
+            slot_ceiling = actors_per_node × per_actor / (latency + overhead)
+                           (overhead measured: per_actor / one actor's rate - delay)
+            rate_limit   = rpm / 60 / calls_per_article
+            driver       = 1 / driver CPU seconds per row   (one driver writes every row)
+    """
+    a = dict(ASSUMPTIONS)
+    out: dict[str, Any] = {"assumptions": a}
     if local:
         ray_run = next(r for r in local["runs"] if r["engine"] == "ray")
-        per_actor_min = ray_run["steady_per_min"] or ray_run["end_to_end_per_min"]
-        by_memory = math.floor(
-            (a["node_memory_gib"] - a["memory_headroom_gib"]) / a["local_actor_memory_gib"]
-        )
-        by_cores = max(1, a["node_cores"] // a["local_cores_per_actor"])
-        actors = min(by_memory, by_cores)
+        per_actor_min = _warm_per_min(ray_run)
         rows = []
-        for nodes in out["nodes"]:
-            eff = a["efficiency"].get(str(nodes), 1.0)
-            per_min = nodes * actors * per_actor_min * eff
-            rows.append(
-                {
-                    "nodes": nodes,
-                    "actors": nodes * actors,
-                    "efficiency": eff,
-                    "articles_per_min": round(per_min, 1),
-                    "articles_per_day": round(per_min * 60 * 24),
-                }
+        for cores in a["node_cores"]:
+            by_cores = max(1, cores // a["local_cores_per_actor"])
+            by_memory = int(
+                (a["node_memory_gib"] - a["node_memory_reserved_gib"])
+                // a["local_actor_memory_gib"]
             )
-        out["local"] = {
-            "per_actor_per_min_measured": per_actor_min,
-            "actors_per_node": actors,
-            "actors_per_node_by_memory": by_memory,
-            "actors_per_node_by_cores": by_cores,
-            "rows": rows,
-        }
-    if hosted:
-        runs = hosted["summary"]
-        delay = hosted["provider_delay_s"]
-        k = hosted["per_actor"]
-        one = runs.get("ray-1", {}).get("steady_per_s") or 0.0
-        # Seconds one article holds a slot of an actor: the provider's delay + our overhead.
-        slot_s = k / one if one else None
-        overhead_s = (slot_s - delay) if slot_s else None
-        # CPU cores one article/s costs (client side), from the best-using run: busy
-        # cores minus the fake provider's share, over the rate.
-        best = max(hosted["runs"], key=lambda r: r["steady_per_s"] or 0)
-        provider_cores = best["provider"]["cpu_seconds"] / best["wall_seconds"]
-        cores_per_rate = max(0.0, best["busy_cores"] - provider_cores) / (best["steady_per_s"] or 1)
-        rows = []
-        for latency in a["hosted_latency_s"]:
-            per_actor = k / (latency + (overhead_s or 0.0))
-            # Actors per node: by reserved CPUs, and by the CPU the calls really use.
-            by_reservation = math.floor(a["node_cores"] / a["hosted_actor_cpus"])
-            by_cpu = math.floor(a["node_cores"] / (cores_per_rate * per_actor)) or 1
-            actors = min(by_reservation, by_cpu)
-            for nodes in out["nodes"]:
-                eff = a["efficiency"].get(str(nodes), 1.0)
-                compute = nodes * actors * per_actor * eff
+            actors = min(by_cores, by_memory)
+            for nodes in a["nodes"]:
+                eff = a["efficiency"][str(nodes)]
+                per_min = nodes * actors * per_actor_min * eff
                 rows.append(
                     {
-                        "latency_s": latency,
+                        "node_cores": cores,
+                        "actors_per_node": actors,
                         "nodes": nodes,
                         "actors": nodes * actors,
-                        "per_actor_per_s": round(per_actor, 2),
-                        "compute_bound_per_s": round(compute, 1),
-                        "rate_limited_per_s": {
-                            str(rpm): round(
-                                min(compute, rpm / 60 / a["calls_per_article_hosted"]), 1
-                            )
-                            for rpm in a["provider_rpm_examples"]
-                        },
+                        "efficiency": eff,
+                        "articles_per_min": round(per_min, 1),
+                        "articles_per_day": round(per_min * 60 * 24),
                     }
                 )
+        out["local"] = {"per_actor_per_min_measured_warm": per_actor_min, "rows": rows}
+    if hosted:
+        delay, k_measured = hosted["provider_delay_s"], hosted["per_actor"]
+        one = hosted["summary"]["ray-1"]["steady_per_s"]
+        overhead = k_measured / one - delay  # seconds an article holds a slot beyond the call
+        # CPU per article: the busiest run's machine CPU minus the fake provider's.
+        best = max(hosted["runs"], key=lambda r: r["steady_per_s"] or 0)
+        provider_cores = best["provider"]["cpu_seconds"] / best["wall_seconds"]
+        cpu_per_article = (best["busy_cores"] - provider_cores) / best["steady_per_s"]
+        drivers = [
+            r["driver_cpu_seconds"] / hosted["articles"]
+            for r in hosted["runs"]
+            if r["engine"] == "ray" and r.get("driver_cpu_seconds")
+        ]
+        driver_rate = 1 / max(drivers) if drivers else None
+        a["driver_rows_per_s"] = round(driver_rate) if driver_rate else None
+        rows = []
+        for cores in a["node_cores"]:
+            actors = int(cores / a["hosted_actor_cpus"])
+            cpu_ceiling = cores / cpu_per_article
+            for latency in a["hosted_latency_s"]:
+                for k in a["hosted_per_actor"]:
+                    slot_ceiling = actors * k / (latency + overhead)
+                    node = min(cpu_ceiling, slot_ceiling)
+                    for nodes in a["nodes"]:
+                        eff = a["efficiency"][str(nodes)]
+                        compute = nodes * eff * node
+                        bound = min(compute, driver_rate) if driver_rate else compute
+                        rows.append(
+                            {
+                                "node_cores": cores,
+                                "actors_per_node": actors,
+                                "per_actor": k,
+                                "latency_s": latency,
+                                "nodes": nodes,
+                                "node_bound": "cpu" if cpu_ceiling < slot_ceiling else "slots",
+                                "compute_per_s": round(compute, 1),
+                                "with_driver_per_s": round(bound, 1),
+                                "with_rate_limit_per_s": {
+                                    str(rpm): round(
+                                        min(bound, rpm / 60 / a["calls_per_article"]), 1
+                                    )
+                                    for rpm in a["provider_rpm"]
+                                },
+                            }
+                        )
         out["hosted"] = {
-            "per_actor_steady_per_s_measured": one,
-            "per_actor_slots": k,
-            "slot_seconds_measured": round(slot_s, 3) if slot_s else None,
-            "overhead_s_per_article": round(overhead_s, 3) if overhead_s else None,
-            "client_cores_per_article_per_s": round(cores_per_rate, 4),
+            "one_actor_per_s_measured": one,
+            "slot_overhead_s_measured": round(overhead, 3),
+            "cpu_seconds_per_article_measured": round(cpu_per_article, 4),
+            "driver_cpu_seconds_per_row_measured": round(max(drivers), 5) if drivers else None,
             "rows": rows,
         }
     return out
@@ -541,6 +578,7 @@ def main() -> int:
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2, 4], help="(1 2 4)")
     parser.add_argument("--per-actor", type=int, default=8, help="hosted: in flight/actor (8)")
     parser.add_argument("--repeat", type=int, default=1, help="hosted: runs of each (1)")
+    parser.add_argument("--skip-local", action="store_true", help="hosted: Ray runs only")
     parser.add_argument("--local-articles", type=int, default=6, help="local: articles (6)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per command")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")

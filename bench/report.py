@@ -197,6 +197,8 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
     second = None if "d" in summary["table"] else _load(SPEED_WORK / "summary.json")
     out = ["# Benchmarks", ""]
     out += _notes("notes/run4.md")  # the current default, by bench/strategies.py
+    out += _notes("notes/scale.md")  # the service, tracking and the batch engines
+    out += _notes("notes/ray.md")
     out += _notes("notes/run3.md")  # the run before it
     out += [
         "## Runs 1 and 2: the previous default (llama-cpp-python, single call)",

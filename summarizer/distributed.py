@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import Collection
@@ -35,7 +36,7 @@ from . import errors
 from .api import Summarizer
 from .archive import COLUMNS, OnRow, RowWriter, summarize_rows
 from .backends import resolve_model
-from .errors import ConfigError, InputError, SummarizerError
+from .errors import ConfigError, InputError, SummarizerError, UsageError
 from .io.inputs import ARTICLE_SUFFIXES
 from .settings import Settings
 
@@ -43,10 +44,16 @@ from .settings import Settings
 LOCAL_ACTOR_MEMORY = int(2.5 * 1024**3)
 #: Reading is light: it must never wait for CPUs the actors hold (2 actors on 2 CPUs).
 _LIGHT_CPUS = 0.1
+#: CPUs the actors leave free for reading: the read tasks and the file-row map.
+_READ_ROOM = 2 * _LIGHT_CPUS
 #: Model prefixes that run in the actor's own process (CPU-bound, one model per actor).
 _IN_PROCESS = ("local", "llamacpp")
 #: A hosted model's actor mostly waits on the network.
 HOSTED_ACTOR_CPUS = 0.5
+#: At most this many blocks from ``read_articles`` (each block is an object in Ray's store).
+_MAX_BLOCKS = 4096
+
+log = logging.getLogger("summarizer")
 
 
 def _ray() -> Any:
@@ -59,27 +66,94 @@ def _ray() -> Any:
     return ray
 
 
-def read_articles(source: str | Path) -> Any:
+def read_articles(source: str | Path, *, rows_per_block: int | None = None) -> Any:
     """A Ray ``Dataset`` of ``id``, ``text``, ``title`` rows: from a folder of article
     files (id: file name), a JSONL file (``id``, ``text``, optional ``title``) or a
-    Parquet file or folder (same columns)."""
+    Parquet file or folder (same columns). ``rows_per_block``: cut the rows into blocks
+    of about that many (counted here first), so that every actor gets work and each
+    actor call fills its slots; Ray's default is a few large blocks (a 1,000-line JSONL
+    file is 4 blocks of 250: 4 actors at most, and 6 articles are 1 block: 1 actor)."""
     ray = _ray()
     path = Path(source)
     if not path.exists():
         raise InputError(f"{source}: no such file or folder")
+    blocks: dict[str, int] = {}
     if path.is_dir() and not any(path.glob("*.parquet")):
         files = sorted(
             str(f) for f in path.iterdir() if f.is_file() and f.suffix.lower() in ARTICLE_SUFFIXES
         )
         if not files:
             raise InputError(f"{source}: no article files ({', '.join(ARTICLE_SUFFIXES)})")
-        ds = ray.data.read_binary_files(files, include_paths=True, num_cpus=_LIGHT_CPUS)
+        blocks = _blocks(len(files), rows_per_block)
+        ds = ray.data.read_binary_files(files, include_paths=True, num_cpus=_LIGHT_CPUS, **blocks)
         return ds.map(_file_row, num_cpus=_LIGHT_CPUS)
     if path.suffix == ".jsonl":
-        return ray.data.read_json(str(path), lines=True, num_cpus=_LIGHT_CPUS)
+        if rows_per_block:
+            with path.open("rb") as fh:
+                blocks = _blocks(sum(1 for line in fh if line.strip()), rows_per_block)
+        return ray.data.read_json(str(path), lines=True, num_cpus=_LIGHT_CPUS, **blocks)
     if path.suffix == ".parquet" or path.is_dir():
-        return ray.data.read_parquet(str(path), num_cpus=_LIGHT_CPUS)
+        return _read_parquet(
+            ray, [path] if path.is_file() else sorted(path.glob("*.parquet")), rows_per_block
+        )
     raise InputError(f"{source}: give a folder of articles, a .jsonl or a .parquet file")
+
+
+def _read_parquet(ray: Any, files: list[Path], rows_per_block: int | None) -> Any:
+    """Parquet files, one read task (``_LIGHT_CPUS``) per row group, cut into blocks of
+    about ``rows_per_block`` rows. Not ``ray.data.read_parquet``: in Ray 2.60 it reads
+    a file as one block (one actor would get every article) and lists the files in a
+    task that needs a whole CPU (it waits forever when the actors hold the CPUs)."""
+    import pyarrow.parquet as pq
+
+    parts = []
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        parts += [{"path": str(f), "row_group": g} for g in range(meta.num_row_groups)]
+    if not parts:
+        raise InputError(f"{', '.join(map(str, files)) or 'the folder'}: no rows")
+    context = ray.data.DataContext.get_current()
+    saved = context.target_max_block_size
+    if rows_per_block:  # blocks are cut by size: about rows_per_block rows' worth
+        context.target_max_block_size = max(1, int(_row_bytes(files[0]) * rows_per_block))
+    try:  # a dataset keeps the context it was made in
+        ds = ray.data.from_items(parts, override_num_blocks=len(parts))
+        return ds.map_batches(
+            _read_row_groups, batch_size=1, batch_format="pyarrow", num_cpus=_LIGHT_CPUS
+        )
+    finally:
+        context.target_max_block_size = saved
+
+
+def _row_bytes(path: Path) -> float:
+    """Bytes per row in memory, from the first rows of ``path``."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    names = [c for c in ("id", "text", "title") if c in file.schema_arrow.names]
+    first = next(file.iter_batches(batch_size=64, columns=names), None)
+    return first.nbytes / max(1, first.num_rows) if first is not None else 1024.0
+
+
+def _read_row_groups(parts: Any) -> Any:
+    """The ``id``, ``text`` and ``title`` columns of the row groups in ``parts``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = []
+    for path, group in zip(parts["path"].to_pylist(), parts["row_group"].to_pylist(), strict=True):
+        file = pq.ParquetFile(path)
+        names = [c for c in ("id", "text", "title") if c in file.schema_arrow.names]
+        tables.append(file.read_row_group(group, columns=names))
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def _blocks(rows: int, rows_per_block: int | None) -> dict[str, int]:
+    """Ray's ``override_num_blocks`` for ``rows`` rows in blocks of ``rows_per_block``
+    (split inside the read tasks: no extra step, no extra CPU)."""
+    if not rows_per_block or rows <= 0:
+        return {}
+    return {"override_num_blocks": max(1, min(_MAX_BLOCKS, math.ceil(rows / rows_per_block)))}
 
 
 def _file_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -128,33 +202,89 @@ def summarize_dataset(
     actor (default: the model's own bound: 1 for the embedded model, 8 for hosted).
     ``actor_memory`` (bytes) reserves memory per actor: the embedded model needs about
     2.2 GB (``LOCAL_ACTOR_MEMORY`` by default for ``local``). ``batch_size`` (default
-    ``per_actor``) is the rows one actor call gets: the rows are cut into blocks of
-    that size first, so that every actor gets work and every call fills its slots."""
-    s = settings or Settings()
-    # The driver's model, not whatever $SUMMARIZER_MODEL each worker has.
-    model = resolve_model(s.model)
-    s = s.model_copy(update={"model": model})
-    local = model.partition(":")[0] in _IN_PROCESS
-    memory = actor_memory if actor_memory is not None else (LOCAL_ACTOR_MEMORY if local else None)
-    inflight = per_actor or s.concurrency or (1 if local else 8)
-    size = batch_size or inflight
-    cpus = actor_cpus if actor_cpus is not None else (1.0 if local else HOSTED_ACTOR_CPUS)
-    options: dict[str, Any] = {"num_cpus": cpus}
-    if memory:
-        options["memory"] = memory
+    ``per_actor``) is the rows of one actor call. An actor call takes a whole block
+    of ``ds`` (in batches): for every actor to get work, give ``ds`` blocks of about
+    ``per_actor`` rows (``read_articles(..., rows_per_block=)``, or
+    ``ds.repartition(target_num_rows_per_block=)``, whose tasks need 1 CPU free).
+
+    The actors' CPU reservations must leave room for reading: when they would not
+    on the running Ray, the default reservation shrinks to fit (a warning), and an
+    explicit ``actor_cpus`` is a ``UsageError`` (Ray would wait forever)."""
+    plan = _plan(settings, actors, per_actor, actor_cpus, actor_memory)
     ray = _ray()
-    return ds.repartition(target_num_rows_per_block=size).map_batches(
+    options: dict[str, Any] = {"num_cpus": plan["cpus"]}
+    if plan["memory"]:
+        options["memory"] = plan["memory"]
+    return ds.map_batches(
         SummarizeActor,
         fn_constructor_kwargs={
-            "settings": s,  # pickled as is: model_dump would mask the API key
+            "settings": plan["settings"],  # pickled as is: model_dump would mask the key
             "done": sorted(done),
-            "per_actor": inflight,
+            "per_actor": plan["inflight"],
         },
         compute=ray.data.ActorPoolStrategy(size=actors),
-        batch_size=size,
+        batch_size=batch_size or plan["inflight"],
         batch_format="numpy",
         **options,
     )
+
+
+def _plan(
+    settings: Settings | None,
+    actors: int,
+    per_actor: int | None,
+    actor_cpus: float | None,
+    actor_memory: int | None,
+) -> dict[str, Any]:
+    """The actors' settings (the driver's model, not each worker's $SUMMARIZER_MODEL),
+    articles in flight, CPUs and memory."""
+    s = settings or Settings()
+    model = resolve_model(s.model)
+    s = s.model_copy(update={"model": model})
+    local = _in_process(model)
+    memory = actor_memory if actor_memory is not None else (LOCAL_ACTOR_MEMORY if local else None)
+    inflight = _inflight(s, per_actor)
+    cpus = actor_cpus if actor_cpus is not None else (1.0 if local else HOSTED_ACTOR_CPUS)
+    cpus = _fit_cpus(cpus, actors, explicit=actor_cpus is not None)
+    return {"settings": s, "inflight": inflight, "cpus": cpus, "memory": memory}
+
+
+def _in_process(model: str) -> bool:
+    return model.partition(":")[0] in _IN_PROCESS
+
+
+def _inflight(settings: Settings, per_actor: int | None) -> int:
+    """Articles in flight per actor: ``per_actor``, else the model's own bound."""
+    local = _in_process(resolve_model(settings.model))
+    return per_actor or settings.concurrency or (1 if local else 8)
+
+
+def _fit_cpus(cpus: float, actors: int, *, explicit: bool) -> float:
+    """``cpus`` per actor, or less so that ``actors`` actors leave ``_READ_ROOM`` CPUs
+    of the running Ray free: Ray starts every actor of the pool first, and a read
+    task that finds no CPU left waits forever (4 hosted actors × 0.5 on 2 CPUs)."""
+    ray = _ray()
+    if not ray.is_initialized():
+        return cpus
+    total = float(ray.cluster_resources().get("CPU", 0.0))
+    room = total - _READ_ROOM
+    if total <= 0 or actors * cpus <= room:
+        return cpus
+    if explicit or room <= 0:
+        raise UsageError(
+            f"{actors} actor(s) × {cpus:g} CPU leave no CPU for reading the articles on "
+            f"this Ray ({total:g} CPUs): use fewer --actors or a smaller --actor-cpus"
+        )
+    fitted = math.floor(100 * room / actors) / 100
+    log.warning(
+        "%d actors × %g CPU do not fit this Ray (%g CPUs) with room to read: "
+        "reserving %g CPU per actor",
+        actors,
+        cpus,
+        total,
+        fitted,
+    )
+    return fitted
 
 
 # -- the command: one output file, resumable -----------------------------------------------
@@ -186,7 +316,7 @@ def run(
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     with RowWriter(output) as writer:
         ds = summarize_dataset(
-            read_articles(source),
+            read_articles(source, rows_per_block=_inflight(settings, per_actor)),
             settings=settings,
             actors=actors,
             per_actor=per_actor,

@@ -241,6 +241,37 @@ def test_summarize_dataset_on_an_in_memory_dataset(local_ray: Any, server: Fault
     assert auth == {"Bearer sk-test-given-not-env0"}
 
 
+def test_read_articles_cuts_the_rows_into_blocks_of_a_batch(local_ray: Any, tmp_path: Path) -> None:
+    """Blocks of ``per_actor`` rows, so that every actor gets work (Ray's default for a
+    small file is one block: one actor would do everything)."""
+    for kind in ("folder", "jsonl", "parquet"):
+        (tmp_path / kind).mkdir()
+        ds = distributed.read_articles(write_inputs(tmp_path / kind, kind), rows_per_block=2)
+        ds = ds.materialize()
+        assert ds.num_blocks() == 2, kind
+        rows = sorted(ds.take_all(), key=lambda r: r["id"])
+        assert [r["id"] for r in rows] == sorted(ARTICLES)
+        texts = [r["text"].decode() if kind == "folder" else r["text"] for r in rows]
+        assert texts == [ARTICLES[name] for name in sorted(ARTICLES)]
+
+
+def test_actor_reservations_leave_room_to_read(
+    local_ray: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ray starts the whole actor pool first: actors holding every CPU would leave the
+    read tasks waiting forever. The default reservation shrinks to fit the running
+    Ray (2 CPUs); an explicit one that does not fit is a usage error."""
+    assert distributed._fit_cpus(0.5, 2, explicit=False) == 0.5
+    assert distributed._fit_cpus(0.5, 4, explicit=False) == 0.45  # 4 × 0.45 + 0.2 = 2
+    assert distributed._fit_cpus(1.0, 2, explicit=False) == 0.9  # 2 embedded-model actors
+    inp = write_inputs(tmp_path, "jsonl")
+    code = batch(
+        inp, tmp_path / "out.jsonl", "http://127.0.0.1:9", "--actors", "2", "--actor-cpus", "1"
+    )
+    assert code == 2
+    assert "2 actor(s) × 1 CPU leave no CPU for reading" in capsys.readouterr().err
+
+
 # -- errors that are the input's or the setup's, not an article's --------------------------
 def test_rows_without_an_id_are_an_input_error_in_either_engine(
     server: FaultServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]

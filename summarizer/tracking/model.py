@@ -10,7 +10,7 @@ Every change cites its evidence: a span of its own article, by article id and of
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,16 +21,6 @@ TRACK_SCHEMA_VERSION = "1.0"
 
 ItemKind = Literal["demand", "concession", "open_issue"]
 #: The kinds of change, in the order the views list them.
-CHANGE_KINDS = (
-    "new_demand",
-    "demand_met",
-    "demand_not_mentioned",
-    "new_concession",
-    "concession_advanced",
-    "issue_opened",
-    "issue_resolved",
-    "restated",
-)
 ChangeKind = Literal[
     "new_demand",
     "demand_met",
@@ -41,6 +31,7 @@ ChangeKind = Literal[
     "issue_resolved",
     "restated",
 ]
+CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 #: Where an item stands after an article.
 ItemState = Literal["open", "met", "not_mentioned", "resolved"]
 STATUS_RANK: dict[str, int] = {"offered": 0, "agreed": 1, "implemented": 2}
