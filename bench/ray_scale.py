@@ -3,7 +3,9 @@ actor, and a projection to 10 and 100 nodes built from those figures.
 
     python bench/ray_scale.py hosted    # fake provider, 1,000 articles
     python bench/ray_scale.py local     # embedded model, the 6 shortest gold articles
-    python bench/ray_scale.py project   # the projection, from the two above
+    python bench/ray_scale.py hosted --skip-local --actors 4 --articles 300   # and 3000:
+        # the driver's CPU per row (copy each hosted.json to driver-N.json)
+    python bench/ray_scale.py project   # the projection, from the files above
 
 (results in ``--out-dir``, default ``bench/results/ray``)
 
@@ -462,7 +464,34 @@ def _warm_per_min(run: dict[str, Any]) -> float:
     return round(60 * len(seconds) / sum(seconds), 2)
 
 
-def project(hosted: dict[str, Any] | None, local: dict[str, Any] | None) -> dict[str, Any]:
+def driver_seconds_per_row(files: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Ray driver's CPU seconds per row: the least-squares slope of its CPU time
+    against the article count over the Ray runs of ``files`` (hosted runs of different
+    sizes), so that Ray's start and planning (the intercept) are left out. It still
+    counts the executor's polling, which grows with the run's length: an upper bound."""
+    points = [
+        (f["articles"], r["driver_cpu_seconds"])
+        for f in files
+        for r in f["runs"]
+        if r["engine"] == "ray" and r.get("driver_cpu_seconds")
+    ]
+    if len({n for n, _ in points}) < 2:
+        return None
+    mx = sum(n for n, _ in points) / len(points)
+    my = sum(c for _, c in points) / len(points)
+    slope = sum((n - mx) * (c - my) for n, c in points) / sum((n - mx) ** 2 for n, _ in points)
+    return {
+        "points": points,
+        "seconds_per_row": round(slope, 6),
+        "intercept_s": round(my - slope * mx, 2),
+    }
+
+
+def project(
+    hosted: dict[str, Any] | None,
+    local: dict[str, Any] | None,
+    driver: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The projection, a model (see ASSUMPTIONS and bench/notes/ray.md):
 
     local:  nodes × actors_per_node × per_actor × efficiency, with
@@ -511,12 +540,8 @@ def project(hosted: dict[str, Any] | None, local: dict[str, Any] | None) -> dict
         best = max(hosted["runs"], key=lambda r: r["steady_per_s"] or 0)
         provider_cores = best["provider"]["cpu_seconds"] / best["wall_seconds"]
         cpu_per_article = (best["busy_cores"] - provider_cores) / best["steady_per_s"]
-        drivers = [
-            r["driver_cpu_seconds"] / hosted["articles"]
-            for r in hosted["runs"]
-            if r["engine"] == "ray" and r.get("driver_cpu_seconds")
-        ]
-        driver_rate = 1 / max(drivers) if drivers else None
+        per_row = driver["seconds_per_row"] if driver else None
+        driver_rate = 1 / per_row if per_row else None
         a["driver_rows_per_s"] = round(driver_rate) if driver_rate else None
         rows = []
         for cores in a["node_cores"]:
@@ -548,11 +573,24 @@ def project(hosted: dict[str, Any] | None, local: dict[str, Any] | None) -> dict
                                 },
                             }
                         )
+        # The one configuration measured: this node, 4 actors × 8, the fake provider.
+        measured = hosted["summary"].get("ray-4", {}).get("steady_per_s")
+        cores_here = hosted["machine"]["cpus"]
+        modelled = min(
+            cores_here / cpu_per_article,
+            int(cores_here / a["hosted_actor_cpus"]) * k_measured / (delay + overhead),
+        )
+        out["hosted_check"] = {
+            "config": f"1 node of {cores_here} cores, 4 actors x {k_measured}, {delay} s",
+            "model_per_s": round(modelled, 1),
+            "measured_per_s": measured,
+            "measured_over_model": round(measured / modelled, 2) if measured else None,
+        }
         out["hosted"] = {
             "one_actor_per_s_measured": one,
             "slot_overhead_s_measured": round(overhead, 3),
             "cpu_seconds_per_article_measured": round(cpu_per_article, 4),
-            "driver_cpu_seconds_per_row_measured": round(max(drivers), 5) if drivers else None,
+            "driver_measured": driver,
             "rows": rows,
         }
     return out
@@ -563,7 +601,10 @@ def cmd_project(args: argparse.Namespace) -> int:
         path = args.out_dir / name
         return json.loads(path.read_text()) if path.exists() else None
 
-    data = project(load("hosted.json"), load("local.json"))
+    hosted = load("hosted.json")
+    runs = [hosted] if hosted else []
+    runs += [json.loads(p.read_text()) for p in sorted(args.out_dir.glob("driver-*.json"))]
+    data = project(hosted, load("local.json"), driver_seconds_per_row(runs))
     (args.out_dir / "projection.json").write_text(json.dumps(data, indent=2) + "\n")
     print(json.dumps(data, indent=2))
     return 0
