@@ -98,7 +98,7 @@ def score_series(
         for article in gold.articles[1:]:
             p = [c for c in predicted if c.kind == kind and c.article == article]
             g = [c for c in gold.changes if c.kind == kind and c.article == article]
-            sims = _matrix(similarity, [c.text for c in p], [c.text for c in g])
+            sims = similarity.matrix([c.text for c in p], [c.text for c in g])
             allowed = sims >= threshold
             for i, pc in enumerate(p):
                 for j, gc in enumerate(g):
@@ -113,12 +113,6 @@ def score_series(
     return out
 
 
-def _matrix(similarity: TextSimilarity, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    if not a or not b:
-        return np.zeros((len(a), len(b)), dtype=np.float64)
-    return np.asarray(similarity.matrix(list(a), list(b)), dtype=np.float64)
-
-
 def _score_links(
     gold: SeriesGold,
     timeline: Timeline,
@@ -129,16 +123,15 @@ def _score_links(
     items = {it.id: it for it in timeline.items}
     pred = [(items[x.concession], items[x.demand], x.article) for x in timeline.links]
     g: list[GoldLink] = list(gold.links)
+    conc_sims = similarity.matrix([c.text for c, _, _ in pred], [x.concession.text for x in g])
+    dem_sims = similarity.matrix([d.text for _, d, _ in pred], [x.demand.text for x in g])
+    sims = (conc_sims + dem_sims) / 2
     allowed = np.zeros((len(pred), len(g)), dtype=bool)
-    sims = np.zeros((len(pred), len(g)), dtype=np.float64)
     for i, (conc, dem, article) in enumerate(pred):
         for j, gl in enumerate(g):
-            sc = _matrix(similarity, [conc.text], [gl.concession.text])[0, 0]
-            sd = _matrix(similarity, [dem.text], [gl.demand.text])[0, 0]
-            sims[i, j] = (sc + sd) / 2
             allowed[i, j] = (
-                sc >= threshold
-                and sd >= threshold
+                conc_sims[i, j] >= threshold
+                and dem_sims[i, j] >= threshold
                 and article == gl.concession.article
                 and dem.first_seen == gl.demand.article
                 and _party_ok(resolver, gold, conc.party, gl.concession.party)

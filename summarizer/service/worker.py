@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from ..api import Summarizer
+from ..batch import error_info
 from ..errors import ProviderError, SummarizerError
 from ..io.inputs import make_article
 from .metrics import Metrics
@@ -25,7 +26,8 @@ def error_of(exc: BaseException) -> dict[str, Any]:
         kind = type(exc).__name__.removesuffix("Error").lower() or "error"
     else:
         kind = "internal"
-    return {"kind": kind, "type": type(exc).__name__, "message": str(exc)}
+    info = error_info(exc)  # the batch runner's: the message with secrets redacted
+    return {"kind": kind, "type": info["type"], "message": info["message"]}
 
 
 class Workers:

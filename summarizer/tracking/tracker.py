@@ -135,9 +135,7 @@ class Tracker:
         return f"{_PREFIX[kind]}{self._count[kind]}"
 
     def _sims(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        if not a or not b:
-            return np.zeros((len(a), len(b)), dtype=np.float64)
-        return np.asarray(self.similarity.matrix(list(a), list(b)), dtype=np.float64)
+        return self.similarity.matrix(a, b)  # len(a) x len(b), empty when either is
 
     @staticmethod
     def _reason(score: float, what: str) -> str:
