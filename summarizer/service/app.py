@@ -9,249 +9,36 @@ own pydantic models, so ``/docs`` and the library agree by construction.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..api import Summarizer
-from ..backends import Backend
 from ..io.html_view import summary_fragment
-from ..redaction import register_secret
 from ..schema import NegotiationSummary
 from .config import ServiceConfig
-from .metrics import Metrics
+from .http import ArticleIn, BatchIn, BatchOut, BodyLimit, JobOut, Problem, job_out, problem
 from .page import PAGE
+from .runtime import Service
 from .store import FINISHED, Job, JobStore
-from .worker import Workers
 
 log = logging.getLogger("summarizer")
 PROBLEM = "application/problem+json"
-
-
-# -- request and response models ----------------------------------------------------------
-class ArticleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1, description="the article, plain text")
-    title: str | None = Field(default=None, max_length=300)
-
-
-class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    articles: list[ArticleIn] = Field(min_length=1)
-
-
-class JobOut(BaseModel):
-    """A job: its status, and its summary once done (or its error)."""
-
-    id: str
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
-    created: float
-    started: float | None = None
-    finished: float | None = None
-    attempts: int = 0
-    title: str | None = None
-    batch: str | None = None
-    position: int | None = None
-    summary: NegotiationSummary | None = None
-    error: dict[str, str] | None = None
-
-
-class BatchOut(BaseModel):
-    id: str
-    size: int
-    counts: dict[str, int]
-    jobs: list[JobOut]
-
-
-class Problem(Exception):
-    """An RFC 9457 problem: ``status``, a short ``title`` and the ``detail``."""
-
-    def __init__(
-        self, status: int, title: str, detail: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
-
-
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
-
-
-def _job_out(job: Job) -> JobOut:
-    return JobOut.model_validate(job.public())
 
 
 def _idempotency(kind: str, key: str | None) -> str | None:
     """The stored key: one namespace per endpoint, so a key reused on the other endpoint
     is a new request there (never another endpoint's job or batch)."""
     return None if key is None else f"{kind}:{key}"
-
-
-class BodyLimit:
-    """413 once a request body passes ``limit`` bytes, with or without Content-Length
-    (a chunked body is counted as it is read)."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:  # FastAPI re-raises an HTTPException from the body
-                    raise StarletteHTTPException(
-                        413, f"the body is over the limit of {self.limit} bytes"
-                    )
-            return message
-
-        await self.app(scope, counted, send)
-
-
-def load_model(backend: Backend) -> None:
-    """Load the model now: the backends load it on their first call, and the service
-    reports ready only once it is loaded (the embedded model takes a while)."""
-    from ..backends.hosted import HostedBackend, _litellm
-    from ..backends.local import LocalBackend
-
-    if isinstance(backend, LocalBackend):
-        backend.engine()
-    elif isinstance(backend, HostedBackend):
-        _litellm()  # the SDK import, seconds on a busy machine
-    else:
-        load = getattr(backend, "llama", None)  # the llama-cpp-python engine
-        if callable(load):
-            load()
-
-
-# -- the app ------------------------------------------------------------------------------
-class Service:
-    """The parts one app holds: config, store, model, workers, metrics."""
-
-    def __init__(self, config: ServiceConfig, summarizer: Summarizer) -> None:
-        self.config = config.check()
-        for key in config.api_keys:
-            register_secret(key)
-        self.store = JobStore(config.db)
-        self.summarizer = summarizer
-        self.metrics = Metrics()
-        self.workers = Workers(
-            self.store,
-            summarizer,
-            self.metrics,
-            threads=config.workers,
-            queue_timeout=config.queue_timeout,
-        )
-        self.ready = threading.Event()
-        self.load_error: str | None = None
-        self._stopping = threading.Event()
-        self._housekeeper = threading.Thread(
-            target=self._housekeeping, daemon=True, name="summarizer-housekeeping"
-        )
-
-    def start(self) -> None:
-        threading.Thread(target=self._load, daemon=True, name="summarizer-load").start()
-        self._housekeeper.start()
-
-    def _load(self) -> None:
-        """Load the model, then start the workers, then report ready (health answers
-        meanwhile, and jobs queue). The workers wait for the load: several threads
-        importing the SDK at once (litellm, openai) can break its import."""
-        try:
-            load_model(self.summarizer.backend)
-        except Exception as exc:  # the jobs report it too; readiness says why
-            self.load_error = f"{type(exc).__name__}: {exc}"
-            log.error("the model failed to load: %s", self.load_error)
-        if self._stopping.is_set():
-            return
-        self.workers.start()
-        if self.load_error is None:
-            self.ready.set()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._housekeeper.is_alive():
-            self._housekeeper.join(10)
-        self.workers.stop()
-        self.summarizer.close()
-        self.store.close()
-
-    def _housekeeping(self) -> None:
-        """Expire jobs queued too long, and delete results kept long enough, on a timer
-        (``ServiceConfig.housekeeping_seconds`` and ``purge_seconds``)."""
-        next_purge = 0.0
-        while True:
-            try:
-                self.workers.expire()
-                if time.monotonic() >= next_purge:
-                    self.store.purge(time.time() - self.config.retention_seconds)
-                    next_purge = time.monotonic() + self.config.purge_seconds
-            except Exception:  # retried next time, never fatal
-                log.exception("housekeeping failed")
-            if self._stopping.wait(self.config.housekeeping_seconds):
-                return
-
-    def authorize(self, authorization: str | None, api_key: str | None) -> None:
-        if self.config.no_auth:
-            return
-        given = api_key
-        if given is None and authorization and authorization.lower().startswith("bearer "):
-            given = authorization[7:].strip()
-        ok = False
-        for key in self.config.api_keys:  # every key compared, in constant time
-            ok |= hmac.compare_digest((given or "").encode(), key.encode())
-        if not ok:
-            raise Problem(
-                401,
-                "Unauthorized",
-                "a valid API key is required (Authorization: Bearer KEY, or X-API-Key)",
-                {"WWW-Authenticate": "Bearer"},
-            )
-
-    def check_article(self, article: ArticleIn) -> dict[str, Any]:
-        if len(article.text) > self.config.max_article_chars:
-            raise Problem(
-                422,
-                "Article too long",
-                f"the article has {len(article.text):,} characters; the limit is "
-                f"{self.config.max_article_chars:,}",
-            )
-        if not article.text.strip():
-            raise Problem(422, "Empty article", "the article text is empty or only whitespace")
-        return article.model_dump()
-
-    def check_room(self, adding: int) -> None:
-        queued = self.store.depth()["queued"]
-        if queued + adding > self.config.queue_limit:
-            retry = max(1, int(queued * 2 / max(1, self.config.workers)))
-            raise Problem(
-                429,
-                "Queue full",
-                f"{queued} jobs are queued (limit {self.config.queue_limit}); retry later",
-                {"Retry-After": str(min(retry, 600))},
-            )
 
 
 def create_app(config: ServiceConfig, summarizer: Summarizer) -> FastAPI:
@@ -386,7 +173,7 @@ def create_app(config: ServiceConfig, summarizer: Summarizer) -> FastAPI:
         response.status_code = 200 if current.status == "done" else 202
         if response.status_code == 202:
             response.headers["Location"] = f"/v1/jobs/{job.id}"
-        return _job_out(current)
+        return job_out(current)
 
     @app.get("/v1/jobs/{job_id}", response_model=JobOut, dependencies=guarded, tags=["jobs"])
     async def get_job(job_id: str) -> JobOut:
@@ -394,7 +181,7 @@ def create_app(config: ServiceConfig, summarizer: Summarizer) -> FastAPI:
         job = service.store.get(job_id)
         if job is None:
             raise Problem(404, "No such job", f"no job {job_id} (or it expired)")
-        return _job_out(job)
+        return job_out(job)
 
     @app.get(
         "/v1/jobs/{job_id}/view",
@@ -418,7 +205,7 @@ def create_app(config: ServiceConfig, summarizer: Summarizer) -> FastAPI:
             raise Problem(404, "No such job", f"no job {job_id} (or it expired)")
         if job.status != "cancelled":
             raise Problem(409, "Not cancellable", f"job {job_id} is {job.status}")
-        return _job_out(job)
+        return job_out(job)
 
     @app.post(
         "/v1/batches",
@@ -464,7 +251,7 @@ def create_app(config: ServiceConfig, summarizer: Summarizer) -> FastAPI:
 
         def lines() -> Any:
             for job in jobs:
-                yield _job_out(job).model_dump_json(exclude_none=True) + "\n"
+                yield job_out(job).model_dump_json(exclude_none=True) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -501,7 +288,7 @@ def _batch_out(service: Service, batch_id: str) -> BatchOut:
     counts: dict[str, int] = {}
     for job in jobs:
         counts[job.status] = counts.get(job.status, 0) + 1
-    outs = [_job_out(j) for j in jobs]
+    outs = [job_out(j) for j in jobs]
     for out in outs:
         out.summary = None  # the results endpoint carries them
     return BatchOut(id=batch_id, size=len(jobs), counts=counts, jobs=outs)
