@@ -204,4 +204,92 @@ def test_a_side_never_takes_another_countrys_name_as_alias() -> None:
         }
     )
     parties = {p.name: p.aliases for p in clean_parties(found, article)}
-    assert parties == {"Washington": ["US"], "Beijing": ["Chinese"], "Trump team": ["Trump"]}
+    assert parties == {
+        "United States": ["Washington", "US"],
+        "China": ["Beijing", "Chinese"],
+        "Trump team": ["Trump"],
+    }
+
+
+def _found(*sides: tuple[str, str, list[str]]) -> Any:
+    from summarizer.strategies.staged import StagedParties
+
+    return StagedParties.model_validate(
+        {"parties": [{"name": n, "kind": k, "aliases": a} for n, k, a in sides]}
+    )
+
+
+def test_a_country_declared_twice_by_other_names_is_one_side() -> None:
+    from summarizer.strategies.staged import clean_parties
+
+    article = "Manila and Hanoi signed a rice deal. Vietnam will ship more to the Philippines."
+    found = _found(
+        ("Manila", "state", []),
+        ("Hanoi", "state", []),
+        ("Vietnam", "state", []),
+        ("Philippines", "state", []),
+    )
+    assert [p.name for p in clean_parties(found, article)] == ["Philippines", "Vietnam"]
+
+
+def test_sides_named_for_the_people_acting_for_another_side_are_dropped() -> None:
+    from summarizer.strategies.staged import clean_parties
+
+    article = (
+        "EU trade officials met Chinese negotiators in Brussels. The European Union asked "
+        "China for price undertakings; officials said talks would go on. Government "
+        "delegation members from Maroval attended."
+    )
+    found = _found(
+        ("European Union", "government_body", ["EU"]),
+        ("China", "state", []),
+        ("EU trade officials", "government_body", []),
+        ("Chinese negotiators", "government_body", []),
+        ("officials", "government_body", []),
+        ("Government delegation", "government_body", []),
+    )
+    names = [p.name for p in clean_parties(found, article)]
+    assert names == ["European Union", "China", "Government delegation"]
+
+
+def test_people_are_sides_only_when_fewer_than_two_bodies_are() -> None:
+    from summarizer.strategies.staged import clean_parties
+
+    article = (
+        "Secretary Rubio met Ukraine's delegation; the United States and Ukraine agreed. "
+        "President Biden and Speaker McCarthy reached a budget deal in the United States."
+    )
+    international = _found(
+        ("United States", "state", []),
+        ("Ukraine", "state", []),
+        ("Secretary Rubio", "person", []),
+    )
+    assert [p.name for p in clean_parties(international, article)] == ["United States", "Ukraine"]
+    domestic = _found(
+        ("President Biden", "person", []),
+        ("Speaker McCarthy", "person", []),
+        ("United States", "state", []),
+    )
+    assert [p.name for p in clean_parties(domestic, article)] == [
+        "President Biden",
+        "Speaker McCarthy",
+        "United States",
+    ]
+
+
+def test_the_sides_call_reads_the_first_sentences_besides_the_candidates() -> None:
+    from summarizer.grounding.sentences import split_sentences
+    from summarizer.strategies.selector import Candidate
+    from summarizer.strategies.staged import StagedStrategy
+
+    sentences = split_sentences(TEXT)
+    strategy = StagedStrategy(selector=_selector(390))
+    last = sentences[-1]
+    request = strategy._parties_request(
+        make_article(TEXT), sentences, [Candidate(last, np.zeros(1), {})]
+    )
+    excerpt = request.messages[-1]["content"]
+    assert f"[{sentences[0].number}] Negotiators for Canada" in excerpt
+    assert f"[{sentences[1].number}] Canada demanded" in excerpt
+    assert "Mexico agreed to cut" not in excerpt  # neither a candidate nor a first sentence
+    assert f"[{last.number}] Access for Mexican trucks" in excerpt

@@ -4,7 +4,9 @@
    words, ``selector.py``) keeps the sentences that may state a demand, a concession
    or an open issue.
 2. **Sides** (``prompts/staged-parties``, one constrained call): the model reads the
-   candidates and lists the sides with their aliases.
+   candidates and the article's first two sentences and lists the sides with their
+   aliases; code repairs the list (``clean_parties``: a capital becomes its country,
+   "EU trade officials" is not a side, people are dropped when two bodies remain).
 3. **Judgements** (``prompts/staged-judge``): for each candidate, four one-token
    questions (demand? concession? open issue? which kind?). Their probabilities, not
    the greedy answers, join the sentence's features, and the selector's final heads
@@ -70,6 +72,7 @@ from .structured import Meter, Request, choose, structured
 MAX_TEXT = 600  # schema.NonEmpty
 VARIANTS = ("staged", "staged-selector", "staged-choice")
 LETTERS = "ABCDEFG"
+LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 
 
 class StagedParty(BaseModel):
@@ -105,32 +108,80 @@ def lede(sentences: Sequence[Sentence]) -> str:
     return sentences[0].text[:MAX_TEXT].strip() if sentences else ""
 
 
+#: Words that name the people acting for a side, not a side ("EU trade officials").
+_STAFF = frozenset(
+    "delegation delegations officials official side team negotiators negotiator "
+    "representatives leadership trade envoys envoy".split()
+)
+
+
+def _core(name: str) -> str | None:
+    """A name without the words for the people who act for a side ("EU trade
+    officials": "eu"), or None when it has none of those words."""
+    words = re.findall(r"[\w&]+", name.casefold().replace("\u2019", "'"))
+    core = [w for w in words if w not in _STAFF]
+    if len(core) == len(words):
+        return None
+    return " ".join(w for w in core if w not in ("the", "of", "s"))
+
+
 def clean_parties(found: StagedParties, article: str) -> list[Party]:
-    """Declared sides that the article names; aliases unique across sides, and never
-    another country's name ("Beijing" listed under the United States)."""
-    parties: list[Party] = []
-    seen: set[str] = set()
-    countries = {country_of(p.name) for p in found.parties} - {None}
+    """Declared sides that the article names, repaired:
+
+    - a country declared by another of its names becomes the country, with that name
+      as an alias ("Brussels": European Union; "Manila": Philippines);
+    - a side named for the people acting for another side ("EU trade officials",
+      "Chinese negotiators") or for no one ("officials") is dropped;
+    - people are dropped when two or more sides that are not people remain: they speak
+      or act for a side ("Secretary Rubio") or are the subject of the talks (detainees);
+      between people and one body (a president and a speaker) they are the sides;
+    - aliases are unique across sides, and never another country's name ("Beijing"
+      listed under the United States).
+    """
+    declared: list[tuple[str, PartyKind, list[str]]] = []
     for p in found.parties:
         name = " ".join(p.name.split())
+        aliases = [" ".join(a.split()) for a in p.aliases]
+        country = country_of(name)
+        if country is not None and normalize_name(country) != normalize_name(name):
+            name, aliases = country, [name, *aliases]
+        declared.append((name, p.kind, aliases))
+    kept = []
+    for i, (name, kind, aliases) in enumerate(declared):
+        core = _core(name)
+        if core is not None:
+            if not core:
+                continue  # "officials"
+            others = [d for j, d in enumerate(declared) if j != i]
+            claimed = {normalize_name(x) for n, _, a in others for x in (n, *a)}
+            owners = {country_of(x) for n, _, a in others for x in (n, *a)} - {None}
+            if normalize_name(core) in claimed or country_of(core) in owners:
+                continue  # "EU trade officials", "Chinese negotiators"
+        kept.append((name, kind, aliases))
+    parties: list[Party] = []
+    seen: set[str] = set()
+    countries = {country_of(n) for n, _, _ in kept} - {None}
+    for name, kind, raw_aliases in kept:
         key = normalize_name(name)
         if not key or key in seen:
             continue
         own = country_of(name)
         aliases = []
-        for alias in dict.fromkeys(" ".join(a.split()) for a in p.aliases):
+        for alias in dict.fromkeys(raw_aliases):
             akey = normalize_name(alias)
             other = country_of(alias)
             if other is not None and other != own and (own is not None or other in countries):
                 continue
             if akey and akey not in seen and akey != key:
                 aliases.append(alias)
-        party = Party(name=name, kind=p.kind, aliases=aliases)
+        party = Party(name=name, kind=kind, aliases=aliases)
         if first_mention(article, party) < 0:
             continue  # a side the article never names is invented
         seen.add(key)
         seen.update(normalize_name(a) for a in aliases)
         parties.append(party)
+    if sum(p.kind != "person" for p in parties) >= 2:
+        parties = [p for p in parties if p.kind != "person"]
     return parties
 
 
@@ -194,9 +245,15 @@ class StagedStrategy:
         assert self.selector is not None
         return self.selector.candidates(article_sha256(article.text), sentences)
 
-    def _parties_request(self, article: Article, candidates: Sequence[Candidate]) -> Request:
+    def _parties_request(
+        self, article: Article, sentences: Sequence[Sentence], candidates: Sequence[Candidate]
+    ) -> Request:
+        """The sides call reads the candidates and the article's first sentences, where
+        reports introduce the sides by their full names."""
+        wanted = {c.sentence.number for c in candidates}
+        wanted.update(s.number for s in sentences[:LEDE_SENTENCES])
         messages = self.parties_prompt.messages(
-            title=article.title, excerpt=excerpt([c.sentence for c in candidates])
+            title=article.title, excerpt=excerpt([s for s in sentences if s.number in wanted])
         )
         return Request(
             messages=messages,
@@ -261,7 +318,7 @@ class StagedStrategy:
         candidates = self._candidates(article, sentences)
         if not candidates:
             return Items(summary=lede(sentences))
-        found = structured(backend, self._parties_request(article, candidates), meter)
+        found = structured(backend, self._parties_request(article, sentences, candidates), meter)
         assert isinstance(found, StagedParties)
         declared = complete_sides(clean_parties(found, article.text), article.text)
         parties = expand_aliases(declared, article.text)
