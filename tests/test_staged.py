@@ -191,9 +191,12 @@ def test_a_negated_concession_sentence_is_dropped(staged: Selector) -> None:
 
 
 def test_a_side_never_takes_another_countrys_name_as_alias() -> None:
-    from summarizer.strategies.staged import StagedParties, clean_parties
+    from summarizer.strategies.sides import StagedParties, clean_parties
 
-    article = "Washington and Beijing met. The union of dockers and the Trump team spoke."
+    article = (
+        "Washington and Beijing met. US and Chinese officials, the union of dockers and the "
+        "Trump team spoke."
+    )
     found = StagedParties.model_validate(
         {
             "parties": [
@@ -212,15 +215,27 @@ def test_a_side_never_takes_another_countrys_name_as_alias() -> None:
 
 
 def _found(*sides: tuple[str, str, list[str]]) -> Any:
-    from summarizer.strategies.staged import StagedParties
+    from summarizer.strategies.sides import StagedParties
 
     return StagedParties.model_validate(
         {"parties": [{"name": n, "kind": k, "aliases": a} for n, k, a in sides]}
     )
 
 
+def test_aliases_the_report_never_uses_are_dropped() -> None:
+    from summarizer.strategies.sides import clean_parties
+
+    article = "Ukraine and the United States met in Geneva; Kyiv welcomed the progress."
+    found = _found(
+        ("Ukraine", "state", ["Kyiv", "Marlow Valley Water Board", "President Putin"]),
+        ("United States", "state", ["Washington"]),
+    )
+    parties = {p.name: p.aliases for p in clean_parties(found, article)}
+    assert parties == {"Ukraine": ["Kyiv"], "United States": []}
+
+
 def test_a_country_declared_twice_by_other_names_is_one_side() -> None:
-    from summarizer.strategies.staged import clean_parties
+    from summarizer.strategies.sides import clean_parties
 
     article = "Manila and Hanoi signed a rice deal. Vietnam will ship more to the Philippines."
     found = _found(
@@ -233,7 +248,7 @@ def test_a_country_declared_twice_by_other_names_is_one_side() -> None:
 
 
 def test_sides_named_for_the_people_acting_for_another_side_are_dropped() -> None:
-    from summarizer.strategies.staged import clean_parties
+    from summarizer.strategies.sides import clean_parties
 
     article = (
         "EU trade officials met Chinese negotiators in Brussels. The European Union asked "
@@ -253,7 +268,7 @@ def test_sides_named_for_the_people_acting_for_another_side_are_dropped() -> Non
 
 
 def test_people_are_sides_only_when_fewer_than_two_bodies_are() -> None:
-    from summarizer.strategies.staged import clean_parties
+    from summarizer.strategies.sides import clean_parties
 
     article = (
         "Secretary Rubio met Ukraine's delegation; the United States and Ukraine agreed. "

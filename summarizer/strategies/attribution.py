@@ -134,7 +134,7 @@ def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Pa
             for a in dict.fromkeys(extra[i])
             if normalize_name(a) not in taken
             and claims[normalize_name(a)] == {i}
-            and (text is None or _named(text, a))
+            and (text is None or named(text, a))
         ]
         out.append(party.model_copy(update={"aliases": [*party.aliases, *added]}))
     return out
@@ -169,7 +169,8 @@ def complete_sides(parties: Sequence[Party], text: str, limit: int = 6) -> list[
     return out
 
 
-def _named(text: str, name: str) -> bool:
+def named(text: str, name: str) -> bool:
+    """Whether ``text`` uses ``name`` (whole words; "US" in capitals only)."""
     return _compiled(name).search(text) is not None
 
 

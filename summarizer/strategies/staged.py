@@ -2,7 +2,8 @@
 
 1. **Candidates** (no model call): the selector's prefilter (MiniLM embedding and cue
    words, ``selector.py``) keeps the sentences that may state a demand, a concession
-   or an open issue.
+   or an open issue; the gate (``gate.py``) reads the whole text, and a text that is
+   not a negotiation gets no items.
 2. **Sides** (``prompts/staged-parties``, one constrained call): the model reads the
    candidates and the article's first two sentences and lists the sides with their
    aliases; code repairs the list (``clean_parties``: a capital becomes its country,
@@ -34,12 +35,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..backends import Backend
 from ..grounding.citations import Items
@@ -53,47 +53,28 @@ from ..schema import (
     Evidence,
     OpenIssue,
     Party,
-    PartyKind,
     PromptInfo,
-    normalize_name,
 )
 from .attribution import (
     BOTH,
     actor,
     complete_sides,
-    country_of,
     expand_aliases,
     first_mention,
 )
+from .gate import THRESHOLD as GATE_THRESHOLD
+from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
 from .selector import Candidate, Selector, load_selector
+from .sides import StagedParties, clean_parties
 from .structured import Meter, Request, choose, structured
+
+log = logging.getLogger("summarizer")
 
 MAX_TEXT = 600  # schema.NonEmpty
 VARIANTS = ("staged", "staged-selector", "staged-choice")
 LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
-
-
-class StagedParty(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=60)
-    kind: PartyKind
-    aliases: list[str] = Field(default_factory=list, max_length=4)
-
-    @field_validator("aliases")
-    @classmethod
-    def _short(cls, value: list[str]) -> list[str]:
-        return [a.strip() for a in value if a.strip() and len(a) <= 60]
-
-
-class StagedParties(BaseModel):
-    """Stage 2's answer."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    parties: list[StagedParty] = Field(min_length=1, max_length=6)
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -106,83 +87,6 @@ def lede(sentences: Sequence[Sentence]) -> str:
         if len(s.text.split()) >= 6:
             return s.text[:MAX_TEXT].strip()
     return sentences[0].text[:MAX_TEXT].strip() if sentences else ""
-
-
-#: Words that name the people acting for a side, not a side ("EU trade officials").
-_STAFF = frozenset(
-    "delegation delegations officials official side team negotiators negotiator "
-    "representatives leadership trade envoys envoy".split()
-)
-
-
-def _core(name: str) -> str | None:
-    """A name without the words for the people who act for a side ("EU trade
-    officials": "eu"), or None when it has none of those words."""
-    words = re.findall(r"[\w&]+", name.casefold().replace("\u2019", "'"))
-    core = [w for w in words if w not in _STAFF]
-    if len(core) == len(words):
-        return None
-    return " ".join(w for w in core if w not in ("the", "of", "s"))
-
-
-def clean_parties(found: StagedParties, article: str) -> list[Party]:
-    """Declared sides that the article names, repaired:
-
-    - a country declared by another of its names becomes the country, with that name
-      as an alias ("Brussels": European Union; "Manila": Philippines);
-    - a side named for the people acting for another side ("EU trade officials",
-      "Chinese negotiators") or for no one ("officials") is dropped;
-    - people are dropped when two or more sides that are not people remain: they speak
-      or act for a side ("Secretary Rubio") or are the subject of the talks (detainees);
-      between people and one body (a president and a speaker) they are the sides;
-    - aliases are unique across sides, and never another country's name ("Beijing"
-      listed under the United States).
-    """
-    declared: list[tuple[str, PartyKind, list[str]]] = []
-    for p in found.parties:
-        name = " ".join(p.name.split())
-        aliases = [" ".join(a.split()) for a in p.aliases]
-        country = country_of(name)
-        if country is not None and normalize_name(country) != normalize_name(name):
-            name, aliases = country, [name, *aliases]
-        declared.append((name, p.kind, aliases))
-    kept = []
-    for i, (name, kind, aliases) in enumerate(declared):
-        core = _core(name)
-        if core is not None:
-            if not core:
-                continue  # "officials"
-            others = [d for j, d in enumerate(declared) if j != i]
-            claimed = {normalize_name(x) for n, _, a in others for x in (n, *a)}
-            owners = {country_of(x) for n, _, a in others for x in (n, *a)} - {None}
-            if normalize_name(core) in claimed or country_of(core) in owners:
-                continue  # "EU trade officials", "Chinese negotiators"
-        kept.append((name, kind, aliases))
-    parties: list[Party] = []
-    seen: set[str] = set()
-    countries = {country_of(n) for n, _, _ in kept} - {None}
-    for name, kind, raw_aliases in kept:
-        key = normalize_name(name)
-        if not key or key in seen:
-            continue
-        own = country_of(name)
-        aliases = []
-        for alias in dict.fromkeys(raw_aliases):
-            akey = normalize_name(alias)
-            other = country_of(alias)
-            if other is not None and other != own and (own is not None or other in countries):
-                continue
-            if akey and akey not in seen and akey != key:
-                aliases.append(alias)
-        party = Party(name=name, kind=kind, aliases=aliases)
-        if first_mention(article, party) < 0:
-            continue  # a side the article never names is invented
-        seen.add(key)
-        seen.update(normalize_name(a) for a in aliases)
-        parties.append(party)
-    if sum(p.kind != "person" for p in parties) >= 2:
-        parties = [p for p in parties if p.kind != "person"]
-    return parties
 
 
 def attribute(
@@ -218,6 +122,7 @@ class StagedStrategy:
     max_reasks: int = 1
     temperature: float = 0.0
     selector: Selector | None = None
+    gate: Gate | None = None
 
     def __post_init__(self) -> None:
         self.parties_prompt: Prompt = load_prompt("staged-parties")
@@ -225,6 +130,8 @@ class StagedStrategy:
         self.attribute_prompt: Prompt = load_prompt("staged-attribute")
         if self.selector is None:
             self.selector = load_selector()
+        if self.gate is None:
+            self.gate = load_gate()
 
     @property
     def name(self) -> str:
@@ -232,10 +139,10 @@ class StagedStrategy:
 
     @property
     def info(self) -> PromptInfo:
-        """One stamp for the three prompts and the selector's weights."""
-        assert self.selector is not None
+        """One stamp for the three prompts and the selector's and gate's weights."""
+        assert self.selector is not None and self.gate is not None
         prompts = (self.parties_prompt, self.judge_prompt, self.attribute_prompt)
-        parts = [p.sha256 for p in prompts] + [self.selector.sha256]
+        parts = [p.sha256 for p in prompts] + [self.selector.sha256, self.gate.sha256]
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         version = "+".join(p.version for p in prompts)
         return PromptInfo(name=self.variant, version=version, sha256=digest)
@@ -259,7 +166,7 @@ class StagedStrategy:
             messages=messages,
             sentences=tuple(c.sentence for c in candidates),
             max_reasks=self.max_reasks,
-            max_tokens=300,
+            max_tokens=600,  # six sides with four aliases each fit; 300 was cut off
             temperature=self.temperature,
             response_model=StagedParties,
         )
@@ -312,11 +219,21 @@ class StagedStrategy:
                 best = max(letters, key=lambda k: probs[k])
                 d.actors[f] = [*names, BOTH][letters.index(best)]
 
+    def negotiation(self, article: Article, sentences: Sequence[Sentence]) -> float:
+        """The gate's P(the text reports a negotiation) (``gate.py``)."""
+        assert self.selector is not None and self.gate is not None
+        sha = article_sha256(article.text)
+        return self.gate.probability(sha, [s.text for s in sentences], self.selector)
+
     def run(
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
     ) -> Items:
         candidates = self._candidates(article, sentences)
         if not candidates:
+            return Items(summary=lede(sentences))
+        p = self.negotiation(article, sentences)
+        if p < GATE_THRESHOLD:
+            log.info("%s: not a negotiation (P %.2f): no items extracted", article.name, p)
             return Items(summary=lede(sentences))
         found = structured(backend, self._parties_request(article, sentences, candidates), meter)
         assert isinstance(found, StagedParties)

@@ -1,0 +1,117 @@
+"""Is the text a negotiation at all? The article-level gate, measured alone.
+
+    python bench/gate.py [--out bench/results/gate.json]
+
+The probes' hallucinations come from texts that are not negotiations (a football
+report, science news, a union's membership newsletter) in which the sentence selector
+still finds "acts". This script measures a gate that would drop every act of such a
+text, with no model call:
+
+- **features** of a text: ``strategies.gate.gate_features`` (the mean of its sentences'
+  MiniLM embeddings, the three best prefilter scores per field, the share of sentences
+  with each cue), a gold article's prefilter being its held-out one;
+- **training texts**: the 75 written texts of ``evals/training/gate/`` (30
+  negotiations, 45 not, original and fictional) and the 56 written stories of
+  ``evals/training/sentences.jsonl`` (negotiations); and, as a second model, also the gold
+  articles, each scored by a gate trained without it (leave-one-article-out);
+- a balanced logistic regression (the selector's ``fit_logistic``); a text passes at
+  P(negotiation) >= 0.5. The shipped gate (``summarizer eval train-selector
+  --gate-only``) is the ``--with-gold`` one.
+
+Reported: leave-one-out accuracy on the training texts, the gate's score of every gold
+article (they must all pass) and of every probe (test data: never trained on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from summarizer.evaluation.selector_training import fit_logistic
+from summarizer.grounding.sentences import split_sentences
+from summarizer.io.inputs import article_sha256
+from summarizer.strategies.gate import gate_features
+from summarizer.strategies.selector import load_selector
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALS = ROOT / "evals"
+Vector = NDArray[np.float64]
+
+
+def features(text: str) -> Vector:
+    """The shipped gate's features; a gold article's prefilter is its held-out one."""
+    sentences = [s.text for s in split_sentences(text)] or [text]
+    prefilter = load_selector().heads_for(article_sha256(text)).prefilter
+    return gate_features(sentences, prefilter)
+
+
+def stories() -> list[str]:
+    by_topic: dict[str, list[str]] = {}
+    for line in (EVALS / "training" / "sentences.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        told = by_topic.setdefault(record["topic"], [])
+        if not told or told[-1] != record["sentence"]:
+            told.append(record["sentence"])
+    return [" ".join(v) for v in by_topic.values()]
+
+
+def fit(x: Vector, y: NDArray[np.int8]) -> tuple[Vector, float]:
+    return fit_logistic(x, y)
+
+
+def score(model: tuple[Vector, float], x: Vector) -> float:
+    w, b = model
+    return float(1.0 / (1.0 + np.exp(-(x @ w + b))))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gate.json")
+    args = parser.parse_args()
+    gate_dir = EVALS / "training" / "gate"
+    positives = [p.read_text() for p in sorted(gate_dir.glob("negotiation-*.txt"))] + stories()
+    negatives = [p.read_text() for p in sorted(gate_dir.glob("none-*.txt"))]
+    x = np.stack([features(t) for t in positives + negatives])
+    y = np.array([1] * len(positives) + [0] * len(negatives), dtype=np.int8)
+    loo = []
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        loo.append(score(fit(x[keep], y[keep]), x[i]))
+    accuracy = float(np.mean((np.array(loo) >= 0.5) == (y == 1)))
+    gold = {p.stem: features(p.read_text()) for p in sorted(EVALS.glob("*.txt"))}
+    probes = {p.stem: features(p.read_text()) for p in sorted((EVALS / "probes").glob("*.txt"))}
+    written = fit(x, y)
+    ids = list(gold)
+    xg = np.stack([gold[k] for k in ids])
+    held_out = {}
+    for i, key in enumerate(ids):
+        keep = np.arange(len(ids)) != i
+        model = fit(np.vstack([x, xg[keep]]), np.concatenate([y, np.ones(len(ids) - 1, np.int8)]))
+        held_out[key] = score(model, gold[key])
+    with_gold = fit(np.vstack([x, xg]), np.concatenate([y, np.ones(len(ids), np.int8)]))
+    result = {
+        "training_texts": {"negotiation": len(positives), "not": len(negatives)},
+        "loo_accuracy": round(accuracy, 3),
+        "gold": {k: round(score(written, f), 3) for k, f in gold.items()},
+        "gold_with_gold_loao": {k: round(v, 3) for k, v in held_out.items()},
+        "probes": {k: round(score(written, f), 3) for k, f in probes.items()},
+        "probes_with_gold": {k: round(score(with_gold, f), 3) for k, f in probes.items()},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"leave-one-out accuracy on the training texts: {accuracy:.3f}")
+    for name in ("gold", "gold_with_gold_loao"):
+        blocked = sorted(k for k, v in result[name].items() if v < 0.5)
+        print(f"{name}: {len(blocked)} of {len(gold)} gold articles blocked: {', '.join(blocked)}")
+    for name in ("probes", "probes_with_gold"):
+        print(name)
+        for k, v in result[name].items():
+            print(f"  {k:<50} {v:.3f} {'pass' if v >= 0.5 else 'blocked'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Is the text a negotiation at all? An article-level gate, before any model call.
+
+Texts that are not negotiations (a match report, science news, a union's membership
+newsletter) use the words of one ("conceded", "agree", "demanding"), and the sentence
+selector, trained on negotiation articles only, finds "acts" in them. The gate reads
+the whole text and says whether it reports a negotiation; when it does not, the staged
+strategy extracts nothing (no sides call, no judgements).
+
+- **Features:** the mean of the sentences' MiniLM embeddings (unit length), the mean
+  of the three best prefilter scores of each field (``selector.py``), and the share of
+  sentences with each cue word.
+- **Weights:** balanced logistic regression, trained by ``summarizer eval
+  train-selector`` on texts written for the project (``evals/training/gate/``: 30
+  negotiations and 45 texts that are not; the 56 written stories of
+  ``evals/training/sentences.jsonl``) and the gold articles. A text passes at
+  P(negotiation) >= 0.5.
+- **No leakage:** like the selector's heads, ``data/gate.npz`` holds one set of
+  weights per gold article trained without it (and fed by that article's held-out
+  prefilter), used whenever that text is summarized.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .encoder import DIM
+from .selector import ALL, Head, Selector, base_features
+
+GATE_PATH = Path(__file__).parents[1] / "data" / "gate.npz"
+THRESHOLD = 0.5
+TOP = 3
+SCALE = 3.0
+
+Vector = NDArray[np.float64]
+
+
+def gate_features(texts: Sequence[str], prefilter: Head) -> Vector:
+    """The gate's features of a text given as its sentences."""
+    x = base_features(list(texts) or [""])
+    mean = x[:, :DIM].mean(axis=0)
+    mean = mean / (np.linalg.norm(mean) + 1e-9)
+    top = np.sort(prefilter.scores(x), axis=0)[-TOP:].mean(axis=0)
+    cues = (x[:, DIM:] > 0).mean(axis=0)
+    out: Vector = np.concatenate([mean, top * SCALE, cues * SCALE])
+    return out
+
+
+@dataclass(frozen=True)
+class GateWeights:
+    w: Vector
+    b: float
+
+    def probability(self, features: Vector) -> float:
+        return float(1.0 / (1.0 + np.exp(-(features @ self.w + self.b))))
+
+
+class Gate:
+    """Held-out weights for gold articles, else the weights trained on everything."""
+
+    def __init__(self, weights: dict[str, GateWeights], sha256: str) -> None:
+        self.weights = weights
+        self.sha256 = sha256
+
+    def probability(
+        self, article_sha256: str, sentences: Sequence[str], selector: Selector
+    ) -> float:
+        """P(the text reports a negotiation)."""
+        prefilter = selector.heads_for(article_sha256).prefilter
+        weights = self.weights.get(article_sha256, self.weights[ALL])
+        return weights.probability(gate_features(sentences, prefilter))
+
+
+def save_gate(path: Path, weights: dict[str, GateWeights]) -> None:
+    arrays = {}
+    for key, value in weights.items():
+        arrays[f"w:{key}"] = value.w
+        arrays[f"b:{key}"] = np.array([value.b])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
+    tmp.replace(path)
+
+
+@functools.lru_cache(maxsize=2)
+def load_gate(path: Path = GATE_PATH) -> Gate:
+    """The shipped gate (loaded once)."""
+    from ..errors import ConfigError
+
+    if not path.is_file():
+        raise ConfigError(f"gate weights not found: {path}", path=str(path))
+    with np.load(path) as npz:
+        data = {k: npz[k] for k in npz.files}
+    keys = {k.split(":", 1)[1] for k in data if k.startswith("w:")}
+    weights = {
+        k: GateWeights(data[f"w:{k}"].astype(np.float64), float(data[f"b:{k}"][0])) for k in keys
+    }
+    return Gate(weights, hashlib.sha256(path.read_bytes()).hexdigest())
