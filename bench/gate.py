@@ -4,22 +4,23 @@
 
 The probes' hallucinations come from texts that are not negotiations (a football
 report, science news, a union's membership newsletter) in which the sentence selector
-still finds "acts". This script measures a gate that would drop every act of such a
-text, with no model call:
+still finds "acts". This script measures the gate that drops every act of such a
+text, with no model call (``summarizer/strategies/gate.py``):
 
 - **features** of a text: ``strategies.gate.gate_features`` (the mean of its sentences'
   MiniLM embeddings, the three best prefilter scores per field, the share of sentences
   with each cue), a gold article's prefilter being its held-out one;
 - **training texts**: the 75 written texts of ``evals/training/gate/`` (30
   negotiations, 45 not, original and fictional) and the 56 written stories of
-  ``evals/training/sentences.jsonl`` (negotiations); and, as a second model, also the gold
-  articles, each scored by a gate trained without it (leave-one-article-out);
+  ``evals/training/sentences.jsonl`` (negotiations); the second model (``*_with_gold``)
+  also trains on the gold articles, each gold article scored by a gate trained without
+  it (leave-one-article-out);
 - a balanced logistic regression (the selector's ``fit_logistic``); a text passes at
   P(negotiation) >= 0.5. The shipped gate (``summarizer eval train-selector
-  --gate-only``) is the ``--with-gold`` one.
+  --gate-only``) is the second model.
 
-Reported: leave-one-out accuracy on the training texts, the gate's score of every gold
-article (they must all pass) and of every probe (test data: never trained on).
+Reported: leave-one-out accuracy on the written training texts, the gate's score of
+every gold article and of every probe (test data: never trained on).
 """
 
 from __future__ import annotations
