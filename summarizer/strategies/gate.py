@@ -22,7 +22,6 @@ strategy extracts nothing (no sides call, no judgements).
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .encoder import DIM
-from .selector import ALL, Head, Selector, base_features
+from .selector import ALL, Head, Selector, base_features, save_arrays, weights_digest
 
 GATE_PATH = Path(__file__).parents[1] / "data" / "gate.npz"
 THRESHOLD = 0.5
@@ -82,23 +81,17 @@ def save_gate(path: Path, weights: dict[str, GateWeights]) -> None:
     for key, value in weights.items():
         arrays[f"w:{key}"] = value.w
         arrays[f"b:{key}"] = np.array([value.b])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
-    tmp.replace(path)
+    save_arrays(path, arrays)
 
 
 @functools.lru_cache(maxsize=2)
 def load_gate(path: Path = GATE_PATH) -> Gate:
     """The shipped gate (loaded once)."""
-    from ..errors import ConfigError
-
-    if not path.is_file():
-        raise ConfigError(f"gate weights not found: {path}", path=str(path))
+    digest = weights_digest(path, "gate")
     with np.load(path) as npz:
         data = {k: npz[k] for k in npz.files}
     keys = {k.split(":", 1)[1] for k in data if k.startswith("w:")}
     weights = {
         k: GateWeights(data[f"w:{k}"].astype(np.float64), float(data[f"b:{k}"][0])) for k in keys
     }
-    return Gate(weights, hashlib.sha256(path.read_bytes()).hexdigest())
+    return Gate(weights, digest)

@@ -193,18 +193,28 @@ def save_heads(path: Path, heads: dict[str, Heads]) -> None:
             arrays[f"{prefix}w:{key}"] = head.w.astype(np.float32)
             arrays[f"{prefix}b:{key}"] = head.b
             arrays[f"{prefix}t:{key}"] = head.threshold
+    save_arrays(path, arrays)
+
+
+def save_arrays(path: Path, arrays: dict[str, Vector]) -> None:
+    """Write a weights file atomically (a temporary file, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
     tmp.replace(path)
 
 
-@functools.lru_cache(maxsize=2)
-def load_selector(path: Path = WEIGHTS_PATH) -> Selector:
-    """The shipped selector (loaded once)."""
+def weights_digest(path: Path, what: str) -> str:
+    """The sha256 of a weights file, part of every output's stamp (ConfigError if absent)."""
     from ..errors import ConfigError
 
     if not path.is_file():
-        raise ConfigError(f"selector weights not found: {path}", path=str(path))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        raise ConfigError(f"{what} weights not found: {path}", path=str(path))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@functools.lru_cache(maxsize=2)
+def load_selector(path: Path = WEIGHTS_PATH) -> Selector:
+    """The shipped selector (loaded once)."""
+    digest = weights_digest(path, "selector")
     return Selector(load_heads(path), digest)
