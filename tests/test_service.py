@@ -589,7 +589,14 @@ def test_readyz_is_503_with_the_reason_when_the_model_cannot_load(
     assert "failed to load" in body["detail"]
     assert client.get("/healthz").json() == {"status": "ok"}  # alive, not ready
     assert _metric(client.get("/metrics").text, "summarizer_ready") == 0
-    job = post(client, "Article: the union demanded a raise.", wait=10).json()
+    # A negotiation (it passes the staged strategy's gate, so the model is needed).
+    talks = (
+        "The dockworkers' union and the port employers' council reached a tentative "
+        "agreement on Friday after three weeks of talks. The union had demanded a 9% raise "
+        "over three years. The employers offered 6% and agreed to consult the union before "
+        "installing new cranes. Pensions remain unresolved, both sides said."
+    )
+    job = post(client, talks, wait=10).json()
     assert job["status"] == "failed" and job["error"]["kind"] == "config", job
     assert "the model failed to load" in served.stderr()
 
