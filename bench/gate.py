@@ -32,10 +32,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from summarizer.evaluation.gate_training import train_gate, written_texts
+from summarizer.evaluation.gold import load_gold_dir
 from summarizer.evaluation.selector_training import fit_logistic
 from summarizer.grounding.sentences import split_sentences
 from summarizer.io.inputs import article_sha256
-from summarizer.strategies.gate import gate_features
+from summarizer.strategies.gate import GateWeights, text_features
 from summarizer.strategies.selector import load_selector
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,28 +47,12 @@ Vector = NDArray[np.float64]
 
 def features(text: str) -> Vector:
     """The shipped gate's features; a gold article's prefilter is its held-out one."""
-    sentences = [s.text for s in split_sentences(text)] or [text]
-    prefilter = load_selector().heads_for(article_sha256(text)).prefilter
-    return gate_features(sentences, prefilter)
+    sentences = [s.text for s in split_sentences(text)]
+    return text_features(sentences, load_selector().heads_for(article_sha256(text)).prefilter)
 
 
-def stories() -> list[str]:
-    by_topic: dict[str, list[str]] = {}
-    for line in (EVALS / "training" / "sentences.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        told = by_topic.setdefault(record["topic"], [])
-        if not told or told[-1] != record["sentence"]:
-            told.append(record["sentence"])
-    return [" ".join(v) for v in by_topic.values()]
-
-
-def fit(x: Vector, y: NDArray[np.int8]) -> tuple[Vector, float]:
-    return fit_logistic(x, y)
-
-
-def score(model: tuple[Vector, float], x: Vector) -> float:
-    w, b = model
-    return float(1.0 / (1.0 + np.exp(-(x @ w + b))))
+def fit(x: Vector, y: NDArray[np.int8]) -> GateWeights:
+    return GateWeights(*fit_logistic(x, y))
 
 
 def main() -> None:
@@ -74,33 +60,27 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gate.json")
     args = parser.parse_args()
     gate_dir = EVALS / "training" / "gate"
-    positives = [p.read_text() for p in sorted(gate_dir.glob("negotiation-*.txt"))] + stories()
-    negatives = [p.read_text() for p in sorted(gate_dir.glob("none-*.txt"))]
-    x = np.stack([features(t) for t in positives + negatives])
-    y = np.array([1] * len(positives) + [0] * len(negatives), dtype=np.int8)
+    stories = EVALS / "training" / "sentences.jsonl"
+    texts, labels = written_texts(gate_dir, stories)
+    x = np.stack([features(t) for t in texts])
+    y = np.array(labels, dtype=np.int8)
     loo = []
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
-        loo.append(score(fit(x[keep], y[keep]), x[i]))
+        loo.append(fit(x[keep], y[keep]).probability(x[i]))
     accuracy = float(np.mean((np.array(loo) >= 0.5) == (y == 1)))
     gold = {p.stem: features(p.read_text()) for p in sorted(EVALS.glob("*.txt"))}
     probes = {p.stem: features(p.read_text()) for p in sorted((EVALS / "probes").glob("*.txt"))}
     written = fit(x, y)
-    ids = list(gold)
-    xg = np.stack([gold[k] for k in ids])
-    held_out = {}
-    for i, key in enumerate(ids):
-        keep = np.arange(len(ids)) != i
-        model = fit(np.vstack([x, xg[keep]]), np.concatenate([y, np.ones(len(ids) - 1, np.int8)]))
-        held_out[key] = score(model, gold[key])
-    with_gold = fit(np.vstack([x, xg]), np.concatenate([y, np.ones(len(ids), np.int8)]))
+    shipped = train_gate(load_gold_dir(EVALS), load_selector(), gate_dir, stories)
+    everything = shipped.weights["all"]
     result = {
-        "training_texts": {"negotiation": len(positives), "not": len(negatives)},
+        "training_texts": {"negotiation": int(y.sum()), "not": int(len(y) - y.sum())},
         "loo_accuracy": round(accuracy, 3),
-        "gold": {k: round(score(written, f), 3) for k, f in gold.items()},
-        "gold_with_gold_loao": {k: round(v, 3) for k, v in held_out.items()},
-        "probes": {k: round(score(written, f), 3) for k, f in probes.items()},
-        "probes_with_gold": {k: round(score(with_gold, f), 3) for k, f in probes.items()},
+        "gold": {k: round(written.probability(f), 3) for k, f in gold.items()},
+        "gold_with_gold_loao": shipped.held_out,
+        "probes": {k: round(written.probability(f), 3) for k, f in probes.items()},
+        "probes_with_gold": {k: round(everything.probability(f), 3) for k, f in probes.items()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")

@@ -27,6 +27,7 @@ from typing import Any
 
 from summarizer.backends.local import LocalBackend
 from summarizer.errors import SummarizerError
+from summarizer.evaluation.gate_training import read_stories
 from summarizer.evaluation.gold import load_gold_dir
 from summarizer.grounding.sentences import split_sentences
 from summarizer.io.inputs import make_article
@@ -47,16 +48,9 @@ def texts(which: str) -> list[tuple[str, str, GoldParties]]:
             parties = [(p.name, p.aliases, p.optional) for p in gold.parties]
             out.append((gold.id, gold.article, parties))
     if which in ("stories", "both"):
-        stories: dict[str, dict[str, Any]] = {}
         path = ROOT / "evals" / "training" / "sentences.jsonl"
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            story = stories.setdefault(record["topic"], {"told": [], "parties": record["parties"]})
-            if not story["told"] or story["told"][-1] != record["sentence"]:
-                story["told"].append(record["sentence"])
-        for topic, story in stories.items():
-            parties = [(p, (), False) for p in story["parties"]]
-            out.append((f"story:{topic}", " ".join(story["told"]), parties))
+        for topic, (text, names) in read_stories(path).items():
+            out.append((f"story:{topic}", text, [(p, (), False) for p in names]))
     return out
 
 

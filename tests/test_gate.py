@@ -36,8 +36,9 @@ TALKS = (
 
 
 def _p(text: str) -> float:
-    sentences = [s.text for s in split_sentences(text)]
-    return load_gate().probability(article_sha256(text), sentences, load_selector())
+    sha = article_sha256(text)
+    x, probs = load_selector().score(sha, split_sentences(text))
+    return load_gate().probability(sha, x, probs)
 
 
 def test_the_gate_passes_talks_and_blocks_a_match_report() -> None:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from ..errors import EvalError
 from ..grounding.sentences import split_sentences
 from ..io.inputs import article_sha256
-from ..strategies.gate import THRESHOLD, GateWeights, gate_features
+from ..strategies.gate import THRESHOLD, GateWeights, text_features
 from ..strategies.selector import ALL, Selector
 from .gold import Gold
 from .selector_training import fit_logistic
@@ -40,6 +40,19 @@ def _sentences(text: str) -> list[str]:
     return [s.text for s in split_sentences(text)]
 
 
+def read_stories(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """The written stories of ``sentences.jsonl``: topic -> (its sentences in order, one
+    text; its parties). A sentence labeled twice (two acts) is told once."""
+    told: dict[str, tuple[list[str], list[str]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            story, _ = told.setdefault(str(record["topic"]), ([], list(record["parties"])))
+            if not story or story[-1] != record["sentence"]:
+                story.append(str(record["sentence"]))
+    return {topic: (" ".join(s), parties) for topic, (s, parties) in told.items()}
+
+
 def written_texts(gate_dir: Path, stories: Path | None) -> tuple[list[str], list[int]]:
     """The written training texts and their labels (1: a negotiation)."""
     texts: list[str] = []
@@ -49,14 +62,8 @@ def written_texts(gate_dir: Path, stories: Path | None) -> tuple[list[str], list
             texts.append(path.read_text(encoding="utf-8"))
             labels.append(label)
     if stories is not None and stories.is_file():
-        told: dict[str, list[str]] = {}
-        for line in stories.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                story = told.setdefault(str(record["topic"]), [])
-                if not story or story[-1] != record["sentence"]:
-                    story.append(str(record["sentence"]))
-        texts += [" ".join(s) for s in told.values()]
+        told = read_stories(stories)
+        texts += [text for text, _ in told.values()]
         labels += [1] * len(told)
     if 0 not in labels or 1 not in labels:
         raise EvalError(f"{gate_dir}: the gate needs negotiation-*.txt and none-*.txt texts")
@@ -68,12 +75,12 @@ def train_gate(
 ) -> GateTraining:
     texts, labels = written_texts(gate_dir, stories)
     everyone = selector.heads[ALL].prefilter
-    x = np.stack([gate_features(_sentences(t), everyone) for t in texts])
+    x = np.stack([text_features(_sentences(t), everyone) for t in texts])
     y = np.array(labels, dtype=np.int8)
     shas = [article_sha256(g.article) for g in golds]
     xg = np.stack(
         [
-            gate_features(_sentences(g.article), selector.heads_for(s).prefilter)
+            text_features(_sentences(g.article), selector.heads_for(s).prefilter)
             for g, s in zip(golds, shas, strict=True)
         ]
     ).reshape(len(golds), x.shape[1])

@@ -14,6 +14,9 @@ strategy extracts nothing (no sides call, no judgements).
   negotiations and 45 texts that are not; the 56 written stories of
   ``evals/training/sentences.jsonl``) and the gold articles. A text passes at
   P(negotiation) >= 0.5.
+- **Beside** ``relevance.py``: the pipeline's word-list guard runs for every strategy
+  after extraction (no negotiation word: empty lists); the gate is the staged
+  strategy's learned check, before any model call.
 - **No leakage:** like the selector's heads, ``data/gate.npz`` holds one set of
   weights per gold article trained without it (and fed by that article's held-out
   prefilter), used whenever that text is summarized.
@@ -30,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .encoder import DIM
-from .selector import ALL, Head, Selector, base_features, save_arrays, weights_digest
+from .selector import ALL, Head, base_features, save_arrays, weights_digest
 
 GATE_PATH = Path(__file__).parents[1] / "data" / "gate.npz"
 THRESHOLD = 0.5
@@ -40,15 +43,21 @@ SCALE = 3.0
 Vector = NDArray[np.float64]
 
 
-def gate_features(texts: Sequence[str], prefilter: Head) -> Vector:
-    """The gate's features of a text given as its sentences."""
-    x = base_features(list(texts) or [""])
+def gate_features(x: Vector, probs: Vector) -> Vector:
+    """The gate's features of a text, from its sentences' features ``x`` and prefilter
+    scores ``probs`` (``Selector.score``)."""
     mean = x[:, :DIM].mean(axis=0)
     mean = mean / (np.linalg.norm(mean) + 1e-9)
-    top = np.sort(prefilter.scores(x), axis=0)[-TOP:].mean(axis=0)
+    top = np.sort(probs, axis=0)[-TOP:].mean(axis=0)
     cues = (x[:, DIM:] > 0).mean(axis=0)
     out: Vector = np.concatenate([mean, top * SCALE, cues * SCALE])
     return out
+
+
+def text_features(sentences: Sequence[str], prefilter: Head) -> Vector:
+    """The gate's features of a text given as its sentences (for training)."""
+    x = base_features(list(sentences) or [""])
+    return gate_features(x, prefilter.scores(x))
 
 
 @dataclass(frozen=True)
@@ -67,13 +76,10 @@ class Gate:
         self.weights = weights
         self.sha256 = sha256
 
-    def probability(
-        self, article_sha256: str, sentences: Sequence[str], selector: Selector
-    ) -> float:
-        """P(the text reports a negotiation)."""
-        prefilter = selector.heads_for(article_sha256).prefilter
+    def probability(self, article_sha256: str, x: Vector, probs: Vector) -> float:
+        """P(the text reports a negotiation), from ``Selector.score`` of its sentences."""
         weights = self.weights.get(article_sha256, self.weights[ALL])
-        return weights.probability(gate_features(sentences, prefilter))
+        return weights.probability(gate_features(x, probs))
 
 
 def save_gate(path: Path, weights: dict[str, GateWeights]) -> None:

@@ -114,21 +114,25 @@ class Selector:
     def heads_for(self, article_sha256: str) -> Heads:
         return self.heads.get(article_sha256, self.heads[ALL])
 
+    def score(self, article_sha256: str, sentences: Sequence[Sentence]) -> tuple[Vector, Vector]:
+        """Every sentence's features and prefilter scores (``n x dim``, ``n x 3``): one
+        embedding pass per article, shared by the candidates and the gate."""
+        x = base_features([s.text for s in sentences])
+        return x, self.heads_for(article_sha256).prefilter.scores(x)
+
+    @staticmethod
     def candidates(
-        self,
-        article_sha256: str,
         sentences: Sequence[Sentence],
+        x: Vector,
+        probs: Vector,
         *,
         floor: float = 0.5,
         limit: int = 16,
     ) -> list[Candidate]:
-        """Sentences whose best prefilter score is at least ``floor`` (at most ``limit``,
-        the most probable), in article order."""
+        """Sentences whose best prefilter score (``probs``, from :meth:`score`) is at
+        least ``floor`` (at most ``limit``, the most probable), in article order."""
         if not sentences:
             return []
-        head = self.heads_for(article_sha256).prefilter
-        x = base_features([s.text for s in sentences])
-        probs = head.scores(x)
         best = probs.max(axis=1)
         keep = [int(i) for i in np.argsort(-best) if best[i] >= floor][:limit]
         return [

@@ -150,7 +150,8 @@ class StagedStrategy:
     # -- stages -------------------------------------------------------------------------
     def _candidates(self, article: Article, sentences: Sequence[Sentence]) -> list[Candidate]:
         assert self.selector is not None
-        return self.selector.candidates(article_sha256(article.text), sentences)
+        x, probs = self.selector.score(article_sha256(article.text), sentences)
+        return self.selector.candidates(sentences, x, probs)
 
     def _parties_request(
         self, article: Article, sentences: Sequence[Sentence], candidates: Sequence[Candidate]
@@ -219,19 +220,16 @@ class StagedStrategy:
                 best = max(letters, key=lambda k: probs[k])
                 d.actors[f] = [*names, BOTH][letters.index(best)]
 
-    def negotiation(self, article: Article, sentences: Sequence[Sentence]) -> float:
-        """The gate's P(the text reports a negotiation) (``gate.py``)."""
-        assert self.selector is not None and self.gate is not None
-        sha = article_sha256(article.text)
-        return self.gate.probability(sha, [s.text for s in sentences], self.selector)
-
     def run(
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
     ) -> Items:
-        candidates = self._candidates(article, sentences)
+        assert self.selector is not None and self.gate is not None
+        sha = article_sha256(article.text)
+        x, probs = self.selector.score(sha, sentences)  # shared by the candidates and the gate
+        candidates = self.selector.candidates(sentences, x, probs)
         if not candidates:
             return Items(summary=lede(sentences))
-        p = self.negotiation(article, sentences)
+        p = self.gate.probability(sha, x, probs)
         if p < GATE_THRESHOLD:
             log.info("%s: not a negotiation (P %.2f): no items extracted", article.name, p)
             return Items(summary=lede(sentences))
