@@ -11,6 +11,7 @@ import pytest
 
 from summarizer.backends.engine import option_probs
 from summarizer.backends.mock import MockBackend
+from summarizer.grounding.sentences import split_sentences
 from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
 from summarizer.settings import Settings
@@ -122,13 +123,30 @@ def test_the_default_attributes_by_the_side_named_first(staged: Selector) -> Non
     assert summary.run.prompt.name == "staged"
 
 
-def test_no_candidate_means_no_model_call() -> None:
+def test_no_candidate_means_no_model_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    dim = load_selector().heads[ALL].prefilter.w.shape[1]
+    never = Head(w=np.zeros((3, dim)), b=np.full(3, -20.0), threshold=np.full(3, 0.5))
+    keeps_nothing = Selector({ALL: Heads(never, _selector(dim).heads[ALL].final)}, "0" * 64)
+    monkeypatch.setattr("summarizer.strategies.staged.load_selector", lambda *a: keeps_nothing)
     backend = ScriptedBackend()
-    weather = "Rain fell all day on Sunday. The river rose by two feet in the evening."
-    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(weather))
-    if summary.run.usage.calls == 0:
-        assert summary.demands == summary.concessions == summary.open_issues == []
-    assert backend.choices == [] or summary.concessions == []
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert summary.run.usage.calls == 0 and backend.calls == [] and backend.choices == []
+    assert summary.parties == summary.demands == summary.concessions == []
+
+
+def test_the_prefilter_floor_is_held_out_for_gold_articles() -> None:
+    from summarizer.evaluation.gold import load_gold_dir
+    from summarizer.strategies.selector import load_floors
+
+    floors = load_floors()
+    for gold in load_gold_dir("evals"):
+        assert article_sha256(gold.article) in floors.floors, gold.id
+    assert floors.for_article(article_sha256(TEXT)) == floors.floors[ALL]
+    sentences = split_sentences(TEXT)
+    x, probs = load_selector().score(article_sha256(TEXT), sentences)
+    best = float(probs.max(axis=1).min())  # the least likely sentence's best score
+    assert len(Selector.candidates(sentences, x, probs, floor=best)) == len(sentences)
+    assert len(Selector.candidates(sentences, x, probs, floor=best + 1e-6)) < len(sentences)
 
 
 def test_gold_articles_get_their_held_out_heads() -> None:

@@ -4,7 +4,9 @@ Texts that are not negotiations (a match report, science news, a union's members
 newsletter) use the words of one ("conceded", "agree", "demanding"), and the sentence
 selector, trained on negotiation articles only, finds "acts" in them. The gate reads
 the whole text and says whether it reports a negotiation; when it does not, the staged
-strategy extracts nothing (no sides call, no judgements).
+strategy extracts no demand, concession or open issue (no judgements). It still names
+the sides (one call): a real negotiation the gate misreads (two gold statements score
+below 0.5) keeps its parties.
 
 - **Features:** the mean of the sentences' MiniLM embeddings (unit length), the mean
   of the three best prefilter scores of each field (``selector.py``), and the share of

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from ..schema import ITEM_FIELDS
 
 FIELDS = ITEM_FIELDS  # one column per item list
 WEIGHTS_PATH = Path(__file__).parents[1] / "data" / "selector.npz"
+FLOORS_PATH = Path(__file__).parents[1] / "data" / "floors.json"
 ALL = "all"
 CUE_SCALE = 3.0
 JUDGE_SCALE = 3.0
@@ -222,3 +224,27 @@ def load_selector(path: Path = WEIGHTS_PATH) -> Selector:
     """The shipped selector (loaded once)."""
     digest = weights_digest(path, "selector")
     return Selector(load_heads(path), digest)
+
+
+@dataclass(frozen=True)
+class Floors:
+    """The prefilter's floor: a sentence is a candidate (judged by the model) when its
+    best prefilter score reaches it. Chosen by ``bench/floor.py`` from the gold set's
+    cached judgements, leave-one-article-out like the heads: a gold article gets the
+    floor chosen without it, any other text the floor chosen on every article."""
+
+    floors: dict[str, float]
+    sha256: str
+
+    def for_article(self, article_sha256: str) -> float:
+        return self.floors.get(article_sha256, self.floors[ALL])
+
+
+@functools.lru_cache(maxsize=2)
+def load_floors(path: Path = FLOORS_PATH) -> Floors:
+    """The shipped floors (loaded once; ConfigError if the file is absent)."""
+    digest = weights_digest(path, "prefilter floor")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    floors = {ALL: float(data[ALL])}
+    floors.update({k: float(v) for k, v in data["held_out"].items()})
+    return Floors(floors, digest)

@@ -1,9 +1,10 @@
 """The staged strategy, built for small models: select, name the sides, judge, attribute.
 
 1. **Candidates** (no model call): the selector's prefilter (MiniLM embedding and cue
-   words, ``selector.py``) keeps the sentences that may state a demand, a concession
-   or an open issue; the gate (``gate.py``) reads the whole text, and a text that is
-   not a negotiation gets no items.
+   words, ``selector.py``) keeps the sentences whose best score reaches its floor
+   (0.4, chosen leave-one-article-out by ``bench/floor.py``; at most 16); the gate
+   (``gate.py``) reads the whole text, and a text that is not a negotiation gets its
+   sides (step 2) and no items.
 2. **Sides** (``prompts/staged-parties``, one constrained call): the model reads the
    candidates and the article's first two sentences and lists the sides with their
    aliases; code repairs the list (``clean_parties``: a capital becomes its country,
@@ -65,7 +66,7 @@ from .attribution import (
 from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
-from .selector import Candidate, Selector, load_selector
+from .selector import Candidate, Floors, Selector, load_floors, load_selector
 from .sides import StagedParties, clean_parties
 from .structured import Meter, Request, choose, structured
 
@@ -123,6 +124,7 @@ class StagedStrategy:
     temperature: float = 0.0
     selector: Selector | None = None
     gate: Gate | None = None
+    floors: Floors | None = None
 
     def __post_init__(self) -> None:
         self.parties_prompt: Prompt = load_prompt("staged-parties")
@@ -132,6 +134,8 @@ class StagedStrategy:
             self.selector = load_selector()
         if self.gate is None:
             self.gate = load_gate()
+        if self.floors is None:
+            self.floors = load_floors()
 
     @property
     def name(self) -> str:
@@ -139,19 +143,22 @@ class StagedStrategy:
 
     @property
     def info(self) -> PromptInfo:
-        """One stamp for the three prompts and the selector's and gate's weights."""
-        assert self.selector is not None and self.gate is not None
+        """One stamp for the three prompts, the selector's and gate's weights and the
+        prefilter's floors."""
+        assert self.selector is not None and self.gate is not None and self.floors is not None
         prompts = (self.parties_prompt, self.judge_prompt, self.attribute_prompt)
-        parts = [p.sha256 for p in prompts] + [self.selector.sha256, self.gate.sha256]
+        weights = (self.selector.sha256, self.gate.sha256, self.floors.sha256)
+        parts = [p.sha256 for p in prompts] + list(weights)
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         version = "+".join(p.version for p in prompts)
         return PromptInfo(name=self.variant, version=version, sha256=digest)
 
     # -- stages -------------------------------------------------------------------------
     def _candidates(self, article: Article, sentences: Sequence[Sentence]) -> list[Candidate]:
-        assert self.selector is not None
-        x, probs = self.selector.score(article_sha256(article.text), sentences)
-        return self.selector.candidates(sentences, x, probs)
+        assert self.selector is not None and self.floors is not None
+        sha = article_sha256(article.text)
+        x, probs = self.selector.score(sha, sentences)
+        return self.selector.candidates(sentences, x, probs, floor=self.floors.for_article(sha))
 
     def _parties_request(
         self, article: Article, sentences: Sequence[Sentence], candidates: Sequence[Candidate]
@@ -223,20 +230,22 @@ class StagedStrategy:
     def run(
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
     ) -> Items:
-        assert self.selector is not None and self.gate is not None
+        assert self.selector is not None and self.gate is not None and self.floors is not None
         sha = article_sha256(article.text)
         x, probs = self.selector.score(sha, sentences)  # shared by the candidates and the gate
-        candidates = self.selector.candidates(sentences, x, probs)
+        candidates = self.selector.candidates(
+            sentences, x, probs, floor=self.floors.for_article(sha)
+        )
         if not candidates:
-            return Items(summary=lede(sentences))
-        p = self.gate.probability(sha, x, probs)
-        if p < GATE_THRESHOLD:
-            log.info("%s: not a negotiation (P %.2f): no items extracted", article.name, p)
             return Items(summary=lede(sentences))
         found = structured(backend, self._parties_request(article, sentences, candidates), meter)
         assert isinstance(found, StagedParties)
         declared = complete_sides(clean_parties(found, article.text), article.text)
         parties = expand_aliases(declared, article.text)
+        p = self.gate.probability(sha, x, probs)
+        if p < GATE_THRESHOLD:  # the gate withholds acts, never the sides the report names
+            log.info("%s: not a negotiation (P %.2f): no items extracted", article.name, p)
+            return Items(parties=parties, summary=lede(sentences))
         if not parties:
             return Items(summary=lede(sentences))
         judgements = (
