@@ -9,13 +9,19 @@ re-decides a staged run's articles at each floor of a grid, with no model call:
 
 - the model's judgements of every gold sentence are cached
   (``evals/training/judgements.jsonl``, the same ones the final heads train on);
-- each article's sides are the run's (``--run``); the gate's decisions are the run's
-  too (an article the run answered with no items stays without items);
+- each article's sides are the run's (``--run``): the sides call reads the candidates,
+  so at another floor a real run may name other sides (the script cannot know how);
+  the gate is the strategy's own (held-out weights), and a blocked article gets no
+  items at any floor;
 - the held-out heads decide, attribution and items are the strategy's own
   (``staged.items_of``), and the result is scored like ``summarizer eval run``.
 
-No leakage: the floor for each gold article is the one with the best MiniLM headline
-on the other sixteen articles (ties: the higher floor, fewer model calls). ``--write``
+Leakage: the floor for each gold article is the one with the best MiniLM headline on
+the other sixteen articles (ties: the higher floor, fewer model calls). Those sixteen
+are decided by their own held-out heads, which saw the held-out article's labels in
+training: second-order leakage that a nested choice would remove (not done; the
+floor is one number on a grid of five). The figures are a simulation: confirm a
+choice with a real run (``bench/strategies.py``). ``--write``
 stores those per-article floors and the floor chosen on every article in
 ``summarizer/data/floors.json``. Results: ``bench/results/floor.json``.
 """
@@ -25,16 +31,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
 
 from summarizer.evaluation.gold import Gold, load_gold_dir
 from summarizer.evaluation.runs import load_predictions
 from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.evaluation.selector_training import load_judgements
-from summarizer.grounding.sentences import split_sentences
+from summarizer.grounding.sentences import Sentence, split_sentences
 from summarizer.io.inputs import article_sha256
 from summarizer.similarity.text import make_similarity
 from summarizer.strategies.attribution import actor
+from summarizer.strategies.gate import THRESHOLD as GATE_THRESHOLD
+from summarizer.strategies.gate import load_gate
 from summarizer.strategies.judge import judgement_features
 from summarizer.strategies.selector import ALL, FLOORS_PATH, load_selector
 from summarizer.strategies.staged import Decision, items_of
@@ -42,6 +54,8 @@ from summarizer.strategies.staged import Decision, items_of
 ROOT = Path(__file__).resolve().parents[1]
 GRID = (0.5, 0.45, 0.4, 0.35, 0.3)
 FIELDS = ("parties", "demands", "concessions", "open_issues")
+Vector = NDArray[np.float64]
+Judgements = dict[str, dict[str, dict[str, float]]]
 
 
 def _sha(text: str) -> str:
@@ -50,24 +64,46 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def redecide(golds: list[Gold], run: dict[str, Prediction], floor: float) -> dict[str, Prediction]:
-    """Every article of ``run`` re-decided with the prefilter at ``floor``."""
-    selector = load_selector()
-    table = load_judgements(ROOT / "evals" / "training" / "judgements.jsonl")
-    out: dict[str, Prediction] = {}
+@dataclass
+class Article:
+    """What a floor does not change: the gold, its sentences, features, judgements."""
+
+    gold: Gold
+    sentences: list[Sentence]
+    x: Vector
+    probs: Vector
+    blocked: bool  # by the gate (held-out weights): no items at any floor
+
+
+def prepare(golds: list[Gold]) -> list[Article]:
+    selector, gate = load_selector(), load_gate()
+    out = []
     for gold in golds:
-        summary = run[gold.id].summary
-        assert summary is not None, gold.id
-        acts = summary.demands or summary.concessions or summary.open_issues
         sentences = split_sentences(gold.article)
         sha = article_sha256(gold.article)
         x, probs = selector.score(sha, sentences)
-        candidates = selector.candidates(sentences, x, probs, floor=floor)
-        if not acts:  # the gate or an empty sides list: no items in the run, none here
+        blocked = gate.probability(sha, x, probs) < GATE_THRESHOLD
+        out.append(Article(gold, sentences, x, probs, blocked))
+    return out
+
+
+def redecide(
+    articles: list[Article], run: dict[str, Prediction], table: Judgements, floor: float
+) -> dict[str, Prediction]:
+    """Every article of ``run`` re-decided with the prefilter at ``floor`` (the run's
+    sides kept)."""
+    selector = load_selector()
+    out: dict[str, Prediction] = {}
+    for a in articles:
+        summary = run[a.gold.id].summary
+        assert summary is not None, a.gold.id
+        sha = article_sha256(a.gold.article)
+        candidates = selector.candidates(a.sentences, a.x, a.probs, floor=floor)
+        if a.blocked or not summary.parties:
             candidates = []
         judged = [judgement_features(table[_sha(c.sentence.text)]) for c in candidates]
-        decisions = []
         decided = selector.decide(sha, candidates, judged)
+        decisions = []
         for c, (fields, _) in zip(candidates, decided, strict=True):
             if not fields:
                 continue
@@ -77,9 +113,9 @@ def redecide(golds: list[Gold], run: dict[str, Prediction], floor: float) -> dic
                     act = "demand" if f == "demands" else "concession"
                     d.actors[f] = actor(c.sentence.text, summary.parties, act)
             decisions.append(d)
-        items = items_of(decisions, summary.parties, sentences)
+        items = items_of(decisions, summary.parties, a.sentences)
         update = {f: getattr(items, f) for f in FIELDS}
-        out[gold.id] = Prediction(summary.model_copy(update=update))
+        out[a.gold.id] = Prediction(summary.model_copy(update=update))
     return out
 
 
@@ -94,7 +130,9 @@ def main() -> int:
     run = load_predictions(args.run)
     minilm, lexical = make_similarity("minilm"), make_similarity("lexical")
     ids = [g.id for g in golds]
-    by_floor = {floor: redecide(golds, run, floor) for floor in GRID}
+    articles = prepare(golds)
+    table = load_judgements(ROOT / "evals" / "training" / "judgements.jsonl")
+    by_floor = {floor: redecide(articles, run, table, floor) for floor in GRID}
 
     def headline(preds: dict[str, Prediction], keep: set[str]) -> float:
         chosen = [g for g in golds if g.id in keep]

@@ -11,7 +11,6 @@ import pytest
 
 from summarizer.backends.engine import option_probs
 from summarizer.backends.mock import MockBackend
-from summarizer.grounding.sentences import split_sentences
 from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
 from summarizer.settings import Settings
@@ -142,11 +141,21 @@ def test_the_prefilter_floor_is_held_out_for_gold_articles() -> None:
     for gold in load_gold_dir("evals"):
         assert article_sha256(gold.article) in floors.floors, gold.id
     assert floors.for_article(article_sha256(TEXT)) == floors.floors[ALL]
-    sentences = split_sentences(TEXT)
-    x, probs = load_selector().score(article_sha256(TEXT), sentences)
-    best = float(probs.max(axis=1).min())  # the least likely sentence's best score
-    assert len(Selector.candidates(sentences, x, probs, floor=best)) == len(sentences)
-    assert len(Selector.candidates(sentences, x, probs, floor=best + 1e-6)) < len(sentences)
+
+
+@pytest.mark.parametrize(("floor", "called"), [(0.999, False), (0.99, True)])
+def test_the_run_keeps_candidates_at_the_articles_floor(
+    staged: Selector, monkeypatch: pytest.MonkeyPatch, floor: float, called: bool
+) -> None:
+    """The fixture's prefilter scores every sentence sigmoid(5) = 0.9933."""
+    from summarizer.strategies.selector import Floors
+
+    per_article = Floors({ALL: 0.0, article_sha256(TEXT): floor}, "0" * 64)
+    monkeypatch.setattr("summarizer.strategies.staged.load_floors", lambda *a: per_article)
+    backend = ScriptedBackend()
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert bool(backend.calls) == called and bool(backend.choices) == called
+    assert bool(summary.demands) == called
 
 
 def test_gold_articles_get_their_held_out_heads() -> None:

@@ -1,12 +1,12 @@
-"""Is the text a negotiation at all? An article-level gate, before any model call.
+"""Is the text a negotiation at all? An article-level gate, with no model call of its own.
 
 Texts that are not negotiations (a match report, science news, a union's membership
 newsletter) use the words of one ("conceded", "agree", "demanding"), and the sentence
 selector, trained on negotiation articles only, finds "acts" in them. The gate reads
 the whole text and says whether it reports a negotiation; when it does not, the staged
 strategy extracts no demand, concession or open issue (no judgements). It still names
-the sides (one call): a real negotiation the gate misreads (two gold statements score
-below 0.5) keeps its parties.
+the sides (one call, when the prefilter kept any sentence): a real negotiation the gate
+misreads (two gold statements score below 0.5) keeps its parties.
 
 - **Features:** the mean of the sentences' MiniLM embeddings (unit length), the mean
   of the three best prefilter scores of each field (``selector.py``), and the share of
@@ -18,7 +18,7 @@ below 0.5) keeps its parties.
   P(negotiation) >= 0.5.
 - **Beside** ``relevance.py``: the pipeline's word-list guard runs for every strategy
   after extraction (no negotiation word: empty lists); the gate is the staged
-  strategy's learned check, before any model call.
+  strategy's learned check, before any judgement.
 - **No leakage:** like the selector's heads, ``data/gate.npz`` holds one set of
   weights per gold article trained without it (and fed by that article's held-out
   prefilter), used whenever that text is summarized.
@@ -95,7 +95,7 @@ def save_gate(path: Path, weights: dict[str, GateWeights]) -> None:
 @functools.lru_cache(maxsize=2)
 def load_gate(path: Path = GATE_PATH) -> Gate:
     """The shipped gate (loaded once)."""
-    digest = weights_digest(path, "gate")
+    digest = weights_digest(path, "gate weights")
     with np.load(path) as npz:
         data = {k: npz[k] for k in npz.files}
     keys = {k.split(":", 1)[1] for k in data if k.startswith("w:")}

@@ -128,7 +128,7 @@ class Selector:
         x: Vector,
         probs: Vector,
         *,
-        floor: float = 0.5,
+        floor: float,
         limit: int = 16,
     ) -> list[Candidate]:
         """Sentences whose best prefilter score (``probs``, from :meth:`score`) is at
@@ -215,14 +215,14 @@ def weights_digest(path: Path, what: str) -> str:
     from ..errors import ConfigError
 
     if not path.is_file():
-        raise ConfigError(f"{what} weights not found: {path}", path=str(path))
+        raise ConfigError(f"{what} not found: {path}", path=str(path))
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @functools.lru_cache(maxsize=2)
 def load_selector(path: Path = WEIGHTS_PATH) -> Selector:
     """The shipped selector (loaded once)."""
-    digest = weights_digest(path, "selector")
+    digest = weights_digest(path, "selector weights")
     return Selector(load_heads(path), digest)
 
 
@@ -243,7 +243,7 @@ class Floors:
 @functools.lru_cache(maxsize=2)
 def load_floors(path: Path = FLOORS_PATH) -> Floors:
     """The shipped floors (loaded once; ConfigError if the file is absent)."""
-    digest = weights_digest(path, "prefilter floor")
+    digest = weights_digest(path, "prefilter floors")
     data = json.loads(path.read_text(encoding="utf-8"))
     floors = {ALL: float(data[ALL])}
     floors.update({k: float(v) for k, v in data["held_out"].items()})
