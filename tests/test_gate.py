@@ -1,6 +1,5 @@
 """The negotiation gate: the shipped weights on texts written for this test, held-out
-weights for gold articles, and a text that is not a negotiation gets its sides and
-no items."""
+weights for gold articles, and a text that is not a negotiation costs no model call."""
 
 from __future__ import annotations
 
@@ -57,22 +56,15 @@ def test_gold_articles_get_held_out_gate_weights() -> None:
     assert ALL in gate.weights
 
 
-def test_a_text_that_is_not_a_negotiation_gets_its_sides_and_no_items() -> None:
-    """The gate withholds acts, never the sides: one sides call, no judgement."""
-    club = {"kind": "organisation", "aliases": []}
-    sides = {"parties": [{"name": "Rovers", **club}, {"name": "Albion", **club}]}
+def test_a_text_that_is_not_a_negotiation_gets_no_items_and_no_model_call() -> None:
+    def refuse(messages: object, index: int) -> dict[str, object]:
+        raise AssertionError("the model was called")
 
-    def answer(messages: object, index: int) -> dict[str, object]:
-        return sides
-
-    def refuse(messages: object, options: object) -> dict[str, float]:
-        raise AssertionError("a judgement was asked")
-
-    backend = MockBackend(answer, name="sides-only", choices=refuse)
+    backend = MockBackend(refuse, name="refuse", choices=lambda m, o: refuse(m, 0))
     summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(MATCH))
-    assert [c.schema["title"] for c in backend.calls if c.schema] == ["StagedParties"]
-    assert [p.name for p in summary.parties] == ["Rovers", "Albion"]
-    assert summary.demands == summary.concessions == summary.open_issues == []
+    assert summary.parties == summary.demands == summary.concessions == []
+    assert summary.open_issues == []
+    assert summary.run.usage.calls == 0
     assert summary.summary.startswith("Rovers came from behind")
 
 

@@ -1,12 +1,12 @@
-"""Is the text a negotiation at all? An article-level gate, with no model call of its own.
+"""Is the text a negotiation at all? An article-level gate, before any model call.
 
 Texts that are not negotiations (a match report, science news, a union's membership
 newsletter) use the words of one ("conceded", "agree", "demanding"), and the sentence
 selector, trained on negotiation articles only, finds "acts" in them. The gate reads
 the whole text and says whether it reports a negotiation; when it does not, the staged
-strategy extracts no demand, concession or open issue (no judgements). It still names
-the sides (one call, when the prefilter kept any sentence): a real negotiation the gate
-misreads (two gold statements score below 0.5) keeps its parties.
+strategy extracts nothing (no sides call, no judgements). Naming the sides of a
+blocked text was measured in run 7 and withdrawn: it gave a product review the party
+"Lumera Trail 14 laptop" and science news "coral larvae" (evals/README.md, "Run 7").
 
 - **Features:** the mean of the sentences' MiniLM embeddings (unit length), the mean
   of the three best prefilter scores of each field (``selector.py``), and the share of
@@ -18,7 +18,7 @@ misreads (two gold statements score below 0.5) keeps its parties.
   P(negotiation) >= 0.5.
 - **Beside** ``relevance.py``: the pipeline's word-list guard runs for every strategy
   after extraction (no negotiation word: empty lists); the gate is the staged
-  strategy's learned check, before any judgement.
+  strategy's learned check, before any model call.
 - **No leakage:** like the selector's heads, ``data/gate.npz`` holds one set of
   weights per gold article trained without it (and fed by that article's held-out
   prefilter), used whenever that text is summarized.

@@ -3,8 +3,8 @@
 1. **Candidates** (no model call): the selector's prefilter (MiniLM embedding and cue
    words, ``selector.py``) keeps the sentences whose best score reaches its floor
    (0.4, chosen leave-one-article-out by ``bench/floor.py``; at most 16); the gate
-   (``gate.py``) reads the whole text, and a text that is not a negotiation gets its
-   sides (step 2) and no items.
+   (``gate.py``) reads the whole text, and a text that is not a negotiation gets no
+   items and no model call.
 2. **Sides** (``prompts/staged-parties``, one constrained call): the model reads the
    candidates and the article's first two sentences and lists the sides with their
    aliases; code repairs the list (``clean_parties``: a capital becomes its country,
@@ -238,14 +238,14 @@ class StagedStrategy:
         )
         if not candidates:
             return Items(summary=lede(sentences))
+        p = self.gate.probability(sha, x, probs)
+        if p < GATE_THRESHOLD:
+            log.info("%s: not a negotiation (P %.2f): no items extracted", article.name, p)
+            return Items(summary=lede(sentences))
         found = structured(backend, self._parties_request(article, sentences, candidates), meter)
         assert isinstance(found, StagedParties)
         declared = complete_sides(clean_parties(found, article.text), article.text)
         parties = expand_aliases(declared, article.text)
-        p = self.gate.probability(sha, x, probs)
-        if p < GATE_THRESHOLD:  # the gate withholds acts, never the sides the report names
-            log.info("%s: not a negotiation (P %.2f): no items extracted", article.name, p)
-            return Items(parties=parties, summary=lede(sentences))
         if not parties:
             return Items(summary=lede(sentences))
         judgements = (
