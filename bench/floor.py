@@ -40,16 +40,16 @@ from numpy.typing import NDArray
 from summarizer.evaluation.gold import Gold, load_gold_dir
 from summarizer.evaluation.runs import load_predictions
 from summarizer.evaluation.scoring import Prediction, score_run
-from summarizer.evaluation.selector_training import load_judgements
+from summarizer.evaluation.selector_training import judgement_key, load_judgements
 from summarizer.grounding.sentences import Sentence, split_sentences
-from summarizer.io.inputs import article_sha256
+from summarizer.io.inputs import Article as ArticleText
+from summarizer.io.inputs import article_sha256, make_article
 from summarizer.similarity.text import make_similarity
-from summarizer.strategies.attribution import actor
 from summarizer.strategies.gate import THRESHOLD as GATE_THRESHOLD
 from summarizer.strategies.gate import load_gate
 from summarizer.strategies.judge import judgement_features
-from summarizer.strategies.selector import ALL, FLOORS_PATH, load_selector
-from summarizer.strategies.staged import Decision, items_of
+from summarizer.strategies.selector import ALL, FLOORS_PATH, Selector, load_selector
+from summarizer.strategies.staged import StagedStrategy, attribute_by_roles, items_of
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = (0.5, 0.45, 0.4, 0.35, 0.3)
@@ -58,17 +58,12 @@ Vector = NDArray[np.float64]
 Judgements = dict[str, dict[str, dict[str, float]]]
 
 
-def _sha(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @dataclass
 class Article:
     """What a floor does not change: the gold, its sentences, features, judgements."""
 
     gold: Gold
+    article: ArticleText
     sentences: list[Sentence]
     x: Vector
     probs: Vector
@@ -83,7 +78,7 @@ def prepare(golds: list[Gold]) -> list[Article]:
         sha = article_sha256(gold.article)
         x, probs = selector.score(sha, sentences)
         blocked = gate.probability(sha, x, probs) < GATE_THRESHOLD
-        out.append(Article(gold, sentences, x, probs, blocked))
+        out.append(Article(gold, make_article(gold.article), sentences, x, probs, blocked))
     return out
 
 
@@ -92,27 +87,17 @@ def redecide(
 ) -> dict[str, Prediction]:
     """Every article of ``run`` re-decided with the prefilter at ``floor`` (the run's
     sides kept)."""
-    selector = load_selector()
+    strategy = StagedStrategy()  # its decisions and attribution, the run's sides
     out: dict[str, Prediction] = {}
     for a in articles:
         summary = run[a.gold.id].summary
         assert summary is not None, a.gold.id
-        sha = article_sha256(a.gold.article)
-        candidates = selector.candidates(a.sentences, a.x, a.probs, floor=floor)
+        candidates = Selector.candidates(a.sentences, a.x, a.probs, floor=floor)
         if a.blocked or not summary.parties:
             candidates = []
-        judged = [judgement_features(table[_sha(c.sentence.text)]) for c in candidates]
-        decided = selector.decide(sha, candidates, judged)
-        decisions = []
-        for c, (fields, _) in zip(candidates, decided, strict=True):
-            if not fields:
-                continue
-            d = Decision(c, fields)
-            for f in fields:
-                if f != "open_issues":
-                    act = "demand" if f == "demands" else "concession"
-                    d.actors[f] = actor(c.sentence.text, summary.parties, act)
-            decisions.append(d)
+        judged = [judgement_features(table[judgement_key(c.sentence.text)]) for c in candidates]
+        decisions = strategy._decide(a.article, candidates, judged)
+        attribute_by_roles(decisions, summary.parties)
         items = items_of(decisions, summary.parties, a.sentences)
         update = {f: getattr(items, f) for f in FIELDS}
         out[a.gold.id] = Prediction(summary.model_copy(update=update))

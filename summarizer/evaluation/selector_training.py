@@ -173,14 +173,15 @@ def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None
 
     gold_ex = gold_examples(golds)
     table = load_judgements(judgements)
-    missing = [t for t in gold_ex.texts if _sha(t) not in table]
+    missing = [t for t in gold_ex.texts if judgement_key(t) not in table]
     if missing:
         raise EvalError(
             f"{len(missing)} gold sentence(s) have no judgements in {judgements}; "
             "collect them first (summarizer eval train-selector --collect)"
         )
     xg = base_features(gold_ex.texts)
-    jg = np.array([judgement_features(table[_sha(t)]) for t in gold_ex.texts]) * JUDGE_SCALE
+    judged = [judgement_features(table[judgement_key(t)]) for t in gold_ex.texts]
+    jg = np.array(judged) * JUDGE_SCALE
     xf = np.hstack([xg, jg])
     yg = gold_ex.labels
     groups = gold_ex.groups
@@ -220,7 +221,8 @@ def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None
     return Training(heads, report)
 
 
-def _sha(text: str) -> str:
+def judgement_key(text: str) -> str:
+    """A sentence's key in the judgements file (the sha256 of its text)."""
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -261,7 +263,7 @@ def collect_judgements(texts: Sequence[str], path: Path, *, progress: bool = Tru
     unique = list(dict.fromkeys(texts))
     with path.open("a", encoding="utf-8") as out:
         for i, text in enumerate(unique):  # sentence-major: one cached prefix per sentence
-            sha = _sha(text)
+            sha = judgement_key(text)
             for question, options in QUESTIONS.items():
                 if (sha, question) in done:
                     continue

@@ -66,7 +66,7 @@ from .attribution import (
 from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
-from .selector import Candidate, Floors, Selector, load_floors, load_selector
+from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
 from .sides import StagedParties, clean_parties
 from .structured import Meter, Request, choose, structured
 
@@ -154,11 +154,18 @@ class StagedStrategy:
         return PromptInfo(name=self.variant, version=version, sha256=digest)
 
     # -- stages -------------------------------------------------------------------------
-    def _candidates(self, article: Article, sentences: Sequence[Sentence]) -> list[Candidate]:
+    def _select(
+        self, sha: str, sentences: Sequence[Sentence]
+    ) -> tuple[Vector, Vector, list[Candidate]]:
+        """Every sentence's features and prefilter scores (shared by the candidates and
+        the gate), and the candidates at the article's floor."""
         assert self.selector is not None and self.floors is not None
-        sha = article_sha256(article.text)
         x, probs = self.selector.score(sha, sentences)
-        return self.selector.candidates(sentences, x, probs, floor=self.floors.for_article(sha))
+        floor = self.floors.for_article(sha)
+        return x, probs, self.selector.candidates(sentences, x, probs, floor=floor)
+
+    def _candidates(self, article: Article, sentences: Sequence[Sentence]) -> list[Candidate]:
+        return self._select(article_sha256(article.text), sentences)[2]
 
     def _parties_request(
         self, article: Article, sentences: Sequence[Sentence], candidates: Sequence[Candidate]
@@ -206,6 +213,9 @@ class StagedStrategy:
         self, backend: Backend, decisions: list[Decision], parties: list[Party], meter: Meter
     ) -> None:
         names = [p.name for p in parties]
+        if self.variant != "staged-choice" or len(names) == 1:
+            attribute_by_roles(decisions, parties)
+            return
         letters = LETTERS[: len(names) + 1]
         sides = " ".join(
             f"{letter}) {name}" for letter, name in zip(letters, [*names, BOTH], strict=True)
@@ -213,10 +223,6 @@ class StagedStrategy:
         for d in decisions:
             for f in d.fields:
                 if f == "open_issues":
-                    continue
-                if self.variant != "staged-choice" or len(names) == 1:
-                    act = "demand" if f == "demands" else "concession"
-                    d.actors[f] = actor(d.candidate.sentence.text, parties, act)
                     continue
                 messages = self.attribute_prompt.messages(
                     sides=sides,
@@ -230,12 +236,9 @@ class StagedStrategy:
     def run(
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
     ) -> Items:
-        assert self.selector is not None and self.gate is not None and self.floors is not None
+        assert self.gate is not None
         sha = article_sha256(article.text)
-        x, probs = self.selector.score(sha, sentences)  # shared by the candidates and the gate
-        candidates = self.selector.candidates(
-            sentences, x, probs, floor=self.floors.for_article(sha)
-        )
+        x, probs, candidates = self._select(sha, sentences)
         if not candidates:
             return Items(summary=lede(sentences))
         p = self.gate.probability(sha, x, probs)
@@ -259,6 +262,16 @@ class StagedStrategy:
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
     ) -> Items:
         return await asyncio.to_thread(self.run, article, sentences, backend, meter)
+
+
+def attribute_by_roles(decisions: Sequence[Decision], parties: list[Party]) -> None:
+    """The acting side of each demand and concession, from the roles the sentence gives
+    the sides (``attribution.actor``; no model call)."""
+    for d in decisions:
+        for f in d.fields:
+            if f != "open_issues":
+                act = "demand" if f == "demands" else "concession"
+                d.actors[f] = actor(d.candidate.sentence.text, parties, act)
 
 
 def items_of(
