@@ -60,6 +60,15 @@ def test_a_concession_for_one_side_comes_from_the_other() -> None:
     )
 
 
+def test_a_demand_addressed_to_one_of_three_sides_comes_from_another() -> None:
+    three = sides("United States", "Iran", "Qatar")
+    sentence = "I call on the Iranian government to account for the missing reporter."
+    assert actor(sentence, three, "demand") == "United States"  # not the side called on
+    # a side named after a preposition is not addressed: the first side named acts
+    other = "A spokesman for Iran said it wanted the talks moved to Doha."
+    assert actor(other, three, "demand") == "Iran"
+
+
 def test_no_side_named_falls_back_to_the_first() -> None:
     assert actor("They agreed to talk.", CANADA_JAPAN, "concession") == "Canada"
 

@@ -217,6 +217,12 @@ def test_a_negated_concession_sentence_is_dropped(staged: Selector) -> None:
     assert any(c.text.startswith("Both sides") for c in summary.concessions)
 
 
+def test_a_joint_act_of_the_two_sides_is_not_a_demand(staged: Selector) -> None:
+    text = TEXT.replace("Both sides agreed to meet", "Both sides demanded to meet")
+    summary = Pipeline(ScriptedBackend(), Settings(strategy="staged")).summarize(make_article(text))
+    assert [d.text[:14] for d in summary.demands] == ["Canada demande"]  # not "Both sides"
+
+
 def test_a_side_never_takes_another_countrys_name_as_alias() -> None:
     from summarizer.strategies.sides import StagedParties, clean_parties
 
@@ -335,3 +341,11 @@ def test_the_sides_call_reads_the_first_sentences_besides_the_candidates() -> No
     assert f"[{sentences[1].number}] Canada demanded" in excerpt
     assert "Mexico agreed to cut" not in excerpt  # neither a candidate nor a first sentence
     assert f"[{last.number}] Access for Mexican trucks" in excerpt
+
+
+def test_the_stamp_changes_with_the_rules_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    from summarizer.strategies import staged as staged_module
+
+    before = staged_module.StagedStrategy().info.sha256
+    monkeypatch.setattr(staged_module, "RULES_REVISION", "test")
+    assert staged_module.StagedStrategy().info.sha256 != before  # so the cache misses

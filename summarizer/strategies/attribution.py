@@ -11,7 +11,9 @@ roles with a few reliable signals, which this module reads:
 - **both sides act** when the sentence says so ("both sides", "each other", "work
   together") or names two sides as one subject ("The United States and Ukraine agreed");
 - otherwise the **first side named as a subject** acts ("Tokyo wants ...", "Japan offered
-  ..."), and a demand aimed at one of two sides comes from the other.
+  ..."), and a demand aimed at one of two sides comes from the other; one addressed
+  to a side ("I call on the Iranian regime to ...") among three or more comes from the
+  first declared side it is not addressed to.
 
 Sides are also found by the names news uses for them: :func:`expand_aliases` adds a
 country's demonym and capital ("China": "Chinese", "Beijing") and an organisation's
@@ -289,6 +291,11 @@ def actor(sentence: str, parties: Sequence[Party], act: str) -> str:
         subjects = [s for s in subjects if s not in asked]
         if not subjects and aimed and len(names) == 2:
             return _other(aimed[0], names)
+        urged = [m.party for m in mentions if _AIMING.search(sentence[: m.start])]
+        if not subjects and urged:
+            # "I call on the Iranian regime to ...": a demand comes from a side it is not
+            # addressed to; among three or more sides, the first one declared
+            return next((n for n in names if n not in urged), urged[0])
     if subjects:
         return subjects[0]
     if aimed and len(names) == 2:

@@ -21,8 +21,9 @@
    as a subject acts. Sides are also found by demonym, capital and head noun. Right
    for 70% of the 70 gold evidence sentences (naming order alone: 51%) and 78% of 224
    written sentences (57%); the model's multiple-choice answer (variant
-   ``staged-choice``) is weaker. Code repairs the rest: "both" is one item per side;
-   ``to`` is the other side when there are two.
+   ``staged-choice``) is weaker. Code repairs the rest: "both" is one item per side,
+   but a joint act of the only two sides is no demand ("China and the United States
+   agreed to hold talks"); ``to`` is the other side when there are two.
 5. Each item's text is its sentence: an exact span of the article, faithful by
    construction. The summary is the article's lede sentence.
 
@@ -76,6 +77,9 @@ MAX_TEXT = 600  # schema.NonEmpty
 VARIANTS = ("staged", "staged-selector", "staged-choice")
 LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
+#: Part of the stamp (and so of the cache key): bump it whenever the code's rules
+#: (attribution, repairs, items) change what the strategy outputs for the same prompts.
+RULES_REVISION = "2"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -143,12 +147,12 @@ class StagedStrategy:
 
     @property
     def info(self) -> PromptInfo:
-        """One stamp for the three prompts, the selector's and gate's weights and the
-        prefilter's floors."""
+        """One stamp for the three prompts, the selector's and gate's weights, the
+        prefilter's floors and the rules' revision."""
         assert self.selector is not None and self.gate is not None and self.floors is not None
         prompts = (self.parties_prompt, self.judge_prompt, self.attribute_prompt)
         weights = (self.selector.sha256, self.gate.sha256, self.floors.sha256)
-        parts = [p.sha256 for p in prompts] + list(weights)
+        parts = [p.sha256 for p in prompts] + list(weights) + [RULES_REVISION]
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         version = "+".join(p.version for p in prompts)
         return PromptInfo(name=self.variant, version=version, sha256=digest)
@@ -295,6 +299,8 @@ def items_of(
                     OpenIssue(text=text, parties=mentioned or names, evidence=evidence)
                 )
                 continue
+            if f == "demands" and d.actors[f] == BOTH and len(names) == 2:
+                continue  # "China and the United States agreed to hold talks": joint, not asked
             for by, to in attribute(d.actors[f], names, mentioned):
                 if f == "demands":
                     out.demands.append(Demand(party=by, to=to, text=text, evidence=evidence))
