@@ -49,6 +49,7 @@ from summarizer.strategies.gate import THRESHOLD as GATE_THRESHOLD
 from summarizer.strategies.gate import load_gate
 from summarizer.strategies.judge import judgement_features
 from summarizer.strategies.selector import ALL, FLOORS_PATH, Selector, load_selector
+from summarizer.strategies.sides import author_of, speaker_side
 from summarizer.strategies.staged import StagedStrategy, attribute_by_roles, items_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +98,8 @@ def redecide(
             candidates = []
         judged = [judgement_features(table[judgement_key(c.sentence.text)]) for c in candidates]
         decisions = strategy._decide(a.article, candidates, judged)
-        attribute_by_roles(decisions, summary.parties)
+        speaker = speaker_side(summary.parties, author_of(a.article.title))
+        attribute_by_roles(decisions, summary.parties, speaker)
         items = items_of(decisions, summary.parties, a.sentences)
         update = {f: getattr(items, f) for f in FIELDS}
         out[a.gold.id] = Prediction(summary.model_copy(update=update))

@@ -4,7 +4,7 @@ written stories.
     python bench/parties.py [--set gold|stories|both] [--out bench/results/parties.json]
 
 Runs stages 1–2 of the staged strategy (the selector's candidates, the sides call on the
-embedded model, ``clean_parties``, ``complete_sides``, ``expand_aliases``) on:
+embedded model, ``staged.declare_sides``) on:
 
 - the 17 gold articles, scored against their gold parties (the scorer's party
   matching, ``similarity.matching.PartyResolver``);
@@ -32,9 +32,8 @@ from summarizer.evaluation.gold import load_gold_dir
 from summarizer.grounding.sentences import split_sentences
 from summarizer.io.inputs import make_article
 from summarizer.similarity.matching import PartyResolver
-from summarizer.strategies.attribution import complete_sides, expand_aliases
-from summarizer.strategies.sides import StagedParties, clean_parties
-from summarizer.strategies.staged import StagedStrategy
+from summarizer.strategies.sides import StagedParties
+from summarizer.strategies.staged import StagedStrategy, declare_sides
 from summarizer.strategies.structured import Meter, structured
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,8 +77,7 @@ def main() -> None:
             try:
                 found = structured(backend, request, Meter())
                 assert isinstance(found, StagedParties)
-                declared = complete_sides(clean_parties(found, text), text)
-                parties = expand_aliases(declared, text)
+                parties = declare_sides(found, article)
             except SummarizerError as exc:
                 error = str(exc)
         scored = PartyResolver(gold, [(p.name, p.aliases) for p in parties]).assignment

@@ -128,3 +128,15 @@ def test_a_country_declared_under_another_of_its_names_is_not_added_again() -> N
     for name in ("Washington", "U.S.", "American"):
         sides = complete_sides([Party(name=name), Party(name="China")], "The United States. " * 6)
         assert [p.name for p in sides] == [name, "China"]
+
+
+def test_the_authors_side_acts_in_a_first_person_sentence() -> None:
+    three = [*sides("Dockworkers Union", "Port Employers Council"), Party(name="Governor Lee")]
+    sentence = "I am calling on the Dockworkers Union to return to work tonight."
+    assert actor(sentence, three, "demand", speaker="Governor Lee") == "Governor Lee"
+    assert actor(sentence, three, "demand") == "Port Employers Council"  # no author known
+    # a side named as the subject still acts, whoever speaks
+    named_subject = "The Port Employers Council offered us a new wage scale."
+    assert actor(named_subject, three, "concession", speaker="Governor Lee") == (
+        "Port Employers Council"
+    )

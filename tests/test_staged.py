@@ -13,6 +13,7 @@ from summarizer.backends.engine import option_probs
 from summarizer.backends.mock import MockBackend
 from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
+from summarizer.schema import Party
 from summarizer.settings import Settings
 from summarizer.strategies.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
 from summarizer.strategies.staged import attribute, status_of
@@ -349,3 +350,38 @@ def test_the_stamp_changes_with_the_rules_revision(monkeypatch: pytest.MonkeyPat
     before = staged_module.StagedStrategy().info.sha256
     monkeypatch.setattr(staged_module, "RULES_REVISION", "test")
     assert staged_module.StagedStrategy().info.sha256 != before  # so the cache misses
+
+
+def test_the_author_of_a_statement_from_its_title() -> None:
+    from summarizer.strategies.sides import author_of
+
+    assert author_of("Statement from President Ana Ruiz on the Port Strike") == (
+        "President Ana Ruiz"
+    )
+    assert author_of("Remarks by the Prime Minister at the Harbour Summit") == "Prime Minister"
+    assert author_of("Joint Statement from Canada, Mexico and Chile") is None
+    assert author_of("Readout of Peace Talks in Lisbon") is None  # a subject, not an author
+    assert author_of("Dockworkers walk out as talks collapse") is None
+    assert author_of(None) is None
+
+
+def test_the_author_is_a_side_unless_a_side_speaks_for_them() -> None:
+    from summarizer.strategies.sides import add_author, speaker_side
+
+    text = (
+        "Statement from Governor Ana Lee on the Port Strike\n"
+        "I am calling on the Dockworkers Union and the Port Employers Council to return "
+        "to the table. Governor Lee spoke on Monday."
+    )
+    union = Party(name="Dockworkers Union", kind="union")
+    council = Party(name="Port Employers Council", kind="company")
+    sides = add_author([union, council], "Governor Ana Lee", text)
+    assert [(p.name, p.aliases) for p in sides][-1] == ("Governor Ana Lee", ["Lee"])
+    assert speaker_side(sides, "Governor Ana Lee") == "Governor Ana Lee"
+    # a side that already names the author speaks for them: nothing added
+    state = Party(name="Canada", kind="state", aliases=["Lee"])
+    assert add_author([state, union], "Governor Ana Lee", text) == [state, union]
+    assert speaker_side([state, union], "Governor Ana Lee") == "Canada"
+    # with a state among the sides, the author speaks for a state: not a side of their own
+    mexico = Party(name="Mexico", kind="state")
+    assert add_author([mexico, union], "Governor Ana Lee", text) == [mexico, union]

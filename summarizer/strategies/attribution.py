@@ -218,6 +218,9 @@ _ASKED_TO_ACT = re.compile(
     r"ought to|shall have to)\b",
     re.IGNORECASE,
 )
+_FIRST_PERSON = re.compile(  # "I", "I'm", "we", "my", "our": the author speaks
+    r"(?<![\w'\u2019])(I|I['\u2019](m|ve|ll|d)|[Ww]e|[Mm]y|[Oo]ur)(?![\w'\u2019])"
+)
 _COORDINATED = re.compile(r"^\s*(,|and|&)\s*(the\s+)?$", re.IGNORECASE)
 
 
@@ -264,10 +267,12 @@ def _role(sentence: str, start: int, end: int) -> str:
     return "subject"
 
 
-def actor(sentence: str, parties: Sequence[Party], act: str) -> str:
+def actor(sentence: str, parties: Sequence[Party], act: str, speaker: str | None = None) -> str:
     """The side that makes the demand (``act="demand"``) or the concession
     (``act="concession"``) stated in ``sentence``: a declared side's name, or
-    :data:`BOTH`."""
+    :data:`BOTH`. ``speaker`` is the side of the text's author, who acts in a sentence
+    that no side is the subject of and that speaks in the first person ("I am calling
+    on Congress to ...")."""
     names = [p.name for p in parties]
     if not names:
         raise ValueError("actor() needs at least one side")
@@ -289,6 +294,9 @@ def actor(sentence: str, parties: Sequence[Party], act: str) -> str:
     if act == "demand":
         asked = [m.party for m in mentions if m.role == "asked"]
         subjects = [s for s in subjects if s not in asked]
+    if not subjects and speaker in names and _FIRST_PERSON.search(sentence):
+        return speaker
+    if act == "demand":
         if not subjects and aimed and len(names) == 2:
             return _other(aimed[0], names)
         urged = [m.party for m in mentions if _AIMING.search(sentence[: m.start])]

@@ -109,3 +109,54 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
     if sum(p.kind != "person" for p in parties) >= 2:
         parties = [p for p in parties if p.kind != "person"]
     return parties
+
+
+#: "Statement from President Joe Biden on ...", "Remarks by the Prime Minister at ...":
+#: a text whose title names its one author.
+_AUTHORED = re.compile(
+    r"^(?:press\s+)?(?:statement|remarks|letter|message|address)\s+(?:from|by)\s+"
+    r"(?:the\s+)?(?P<author>.+?)(?:\s+(?:on|at|to|regarding|about|after|following|in)\b.*)?$",
+    re.IGNORECASE,
+)
+
+
+def author_of(title: str | None) -> str | None:
+    """The one author a title names ("Statement from President Joe Biden on ...":
+    "President Joe Biden"); None for no title, a joint statement or several authors."""
+    if not title:
+        return None
+    found = _AUTHORED.match(" ".join(title.split()))
+    if found is None:
+        return None
+    author = found.group("author").strip(" ,.:")
+    if not author or "," in author or " and " in author or len(author.split()) > 6:
+        return None
+    return author
+
+
+def speaker_side(parties: list[Party], author: str | None) -> str | None:
+    """The declared side the author speaks for: the side named by the author's name or
+    by its last word ("Biden" under the United States)."""
+    if author is None:
+        return None
+    keys = {normalize_name(author), normalize_name(author.split()[-1])}
+    for p in parties:
+        if keys & {normalize_name(n) for n in (p.name, *p.aliases)}:
+            return p.name
+    return None
+
+
+def add_author(parties: list[Party], author: str | None, article: str) -> list[Party]:
+    """The author as a side when no declared side speaks for them: a statement's
+    author ("I am calling on Congress to ...") takes part in the talks it reports.
+    Not when a state is a side: a head of government speaks for one of them (which one,
+    the title does not say)."""
+    if author is None or not parties or speaker_side(parties, author) is not None:
+        return parties
+    if any(p.kind == "state" or country_of(p.name) is not None for p in parties):
+        return parties
+    if country_of(author) is not None or not named(article, author):
+        return parties
+    last = author.split()[-1]
+    aliases = [last] if last != author and named(article, last) else []
+    return [*parties, Party(name=author, kind="person", aliases=aliases)]

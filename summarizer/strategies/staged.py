@@ -8,7 +8,9 @@
 2. **Sides** (``prompts/staged-parties``, one constrained call): the model reads the
    candidates and the article's first two sentences and lists the sides with their
    aliases; code repairs the list (``clean_parties``: a capital becomes its country,
-   "EU trade officials" is not a side, people are dropped when two bodies remain).
+   "EU trade officials" is not a side, people are dropped when two bodies remain) and
+   adds the author a title names ("Statement from President Joe Biden on ...") when
+   no side speaks for them and no state is a side (``sides.add_author``).
 3. **Judgements** (``prompts/staged-judge``): for each candidate, four one-token
    questions (demand? concession? open issue? which kind?). Their probabilities, not
    the greedy answers, join the sentence's features, and the selector's final heads
@@ -18,12 +20,14 @@
    the roles the sentence gives each side: a side aimed at ("urged Japan", "tariffs on
    Chinese goods") or asked to act ("Washington should") is not the actor; two sides
    named as one subject, or "both sides", act together; otherwise the first side named
-   as a subject acts. Sides are also found by demonym, capital and head noun. Right
-   for 70% of the 70 gold evidence sentences (naming order alone: 51%) and 78% of 224
-   written sentences (57%); the model's multiple-choice answer (variant
-   ``staged-choice``) is weaker. Code repairs the rest: "both" is one item per side,
-   but a joint act of the only two sides is no demand ("China and the United States
-   agreed to hold talks"); ``to`` is the other side when there are two.
+   as a subject acts; in a first-person sentence no side is the subject of ("I am
+   calling on Congress to"), the author's side acts. Sides are also found by demonym,
+   capital and head noun. Right for 70% of the 70 gold evidence sentences (naming
+   order alone: 51%) and 80% of 224 written sentences (57%); the model's
+   multiple-choice answer (variant ``staged-choice``) is weaker. Code repairs the
+   rest: "both" is one item per side, but a joint act of the only two sides is no
+   demand ("China and the United States agreed to hold talks"); ``to`` is the other
+   side when there are two.
 5. Each item's text is its sentence: an exact span of the article, faithful by
    construction. The summary is the article's lede sentence.
 
@@ -68,7 +72,7 @@ from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
 from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
-from .sides import StagedParties, clean_parties
+from .sides import StagedParties, add_author, author_of, clean_parties, speaker_side
 from .structured import Meter, Request, choose, structured
 
 log = logging.getLogger("summarizer")
@@ -79,7 +83,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "2"
+RULES_REVISION = "3"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -214,11 +218,16 @@ class StagedStrategy:
         return [Decision(c, f) for c, f in zip(candidates, chosen, strict=True) if f]
 
     def _attribute(
-        self, backend: Backend, decisions: list[Decision], parties: list[Party], meter: Meter
+        self,
+        backend: Backend,
+        decisions: list[Decision],
+        parties: list[Party],
+        meter: Meter,
+        article: Article,
     ) -> None:
         names = [p.name for p in parties]
         if self.variant != "staged-choice" or len(names) == 1:
-            attribute_by_roles(decisions, parties)
+            attribute_by_roles(decisions, parties, speaker_side(parties, author_of(article.title)))
             return
         letters = LETTERS[: len(names) + 1]
         sides = " ".join(
@@ -251,15 +260,14 @@ class StagedStrategy:
             return Items(summary=lede(sentences))
         found = structured(backend, self._parties_request(article, sentences, candidates), meter)
         assert isinstance(found, StagedParties)
-        declared = complete_sides(clean_parties(found, article.text), article.text)
-        parties = expand_aliases(declared, article.text)
+        parties = declare_sides(found, article)
         if not parties:
             return Items(summary=lede(sentences))
         judgements = (
             [] if self.variant == "staged-selector" else self._judge(backend, candidates, meter)
         )
         decisions = self._decide(article, candidates, judgements)
-        self._attribute(backend, decisions, parties, meter)
+        self._attribute(backend, decisions, parties, meter, article)
         return items_of(decisions, parties, sentences)
 
     async def arun(
@@ -268,14 +276,25 @@ class StagedStrategy:
         return await asyncio.to_thread(self.run, article, sentences, backend, meter)
 
 
-def attribute_by_roles(decisions: Sequence[Decision], parties: list[Party]) -> None:
+def declare_sides(found: StagedParties, article: Article) -> list[Party]:
+    """The sides call's answer repaired (``sides.clean_parties``), with the text's
+    author when no side speaks for them (``sides.add_author``), the countries it names
+    often (``complete_sides``) and every side's other names (``expand_aliases``)."""
+    cleaned = clean_parties(found, article.text)
+    authored = add_author(cleaned, author_of(article.title), article.text)
+    return expand_aliases(complete_sides(authored, article.text), article.text)
+
+
+def attribute_by_roles(
+    decisions: Sequence[Decision], parties: list[Party], speaker: str | None = None
+) -> None:
     """The acting side of each demand and concession, from the roles the sentence gives
-    the sides (``attribution.actor``; no model call)."""
+    the sides and the author's side (``attribution.actor``; no model call)."""
     for d in decisions:
         for f in d.fields:
             if f != "open_issues":
                 act = "demand" if f == "demands" else "concession"
-                d.actors[f] = actor(d.candidate.sentence.text, parties, act)
+                d.actors[f] = actor(d.candidate.sentence.text, parties, act, speaker)
 
 
 def items_of(
