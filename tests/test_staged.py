@@ -385,3 +385,22 @@ def test_the_author_is_a_side_unless_a_side_speaks_for_them() -> None:
     # with a state among the sides, the author speaks for a state: not a side of their own
     mexico = Party(name="Mexico", kind="state")
     assert add_author([mexico, union], "Governor Ana Lee", text) == [mexico, union]
+
+
+def test_list_introductions_and_thanks_state_no_act() -> None:
+    from summarizer.strategies.staged import states_no_act
+
+    assert states_no_act("Both governments commit to the following steps by 1 May:")
+    assert states_no_act("I thank the Foreign Minister of Norway for hosting the talks.")
+    assert states_no_act("We are grateful to the mediators for their patience.")
+    assert not states_no_act("Norway agreed to host the next round of talks.")
+    assert not states_no_act("The union thanked members but rejected the offer.")
+
+
+def test_a_list_introduction_gives_no_item(staged: Selector) -> None:
+    text = TEXT.replace(
+        "Both sides agreed to meet again in June.", "Both sides agreed to the following steps:"
+    )
+    summary = Pipeline(ScriptedBackend(), Settings(strategy="staged")).summarize(make_article(text))
+    assert not any(c.text.startswith("Both sides") for c in summary.concessions)
+    assert any(c.text.startswith("Mexico agreed") for c in summary.concessions)

@@ -29,7 +29,8 @@
    demand ("China and the United States agreed to hold talks"); ``to`` is the other
    side when there are two.
 5. Each item's text is its sentence: an exact span of the article, faithful by
-   construction. The summary is the article's lede sentence.
+   construction. A sentence that introduces a list (ends with ":") or thanks someone
+   gives no item. The summary is the article's lede sentence.
 
 Variants (``--strategy``), for the ablation in evals/README.md:
 ``staged`` (all of the above), ``staged-selector`` (no judgements: the prefilter's
@@ -83,7 +84,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "3"
+RULES_REVISION = "4"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -307,6 +308,8 @@ def items_of(
         s = d.candidate.sentence
         evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
         text = s.text[:MAX_TEXT].strip()
+        if states_no_act(s.text):
+            continue
         mentioned = [p.name for p in parties if first_mention(s.text, p) >= 0]
         for f in d.fields:
             if f != "open_issues" and len(names) < 2:
@@ -330,6 +333,21 @@ def items_of(
                         )
                     )
     return out
+
+
+_THANKS = re.compile(
+    r"^(I|We)\s+(also\s+)?(want to\s+|would like to\s+)?"
+    r"(thank|am grateful|are grateful|give (special )?thanks)\b",
+    re.IGNORECASE,
+)
+
+
+def states_no_act(sentence: str) -> bool:
+    """A sentence that introduces a list ("The Parties commit to take the following
+    actions:"; its items follow) or thanks someone ("I thank the Emir of Qatar for ...")
+    states no demand, concession or open issue of its own."""
+    text = sentence.strip()
+    return text.endswith(":") or _THANKS.match(text) is not None
 
 
 _IMPLEMENTED = re.compile(
