@@ -134,9 +134,26 @@ def test_the_authors_side_acts_in_a_first_person_sentence() -> None:
     three = [*sides("Dockworkers Union", "Port Employers Council"), Party(name="Governor Lee")]
     sentence = "I am calling on the Dockworkers Union to return to work tonight."
     assert actor(sentence, three, "demand", speaker="Governor Lee") == "Governor Lee"
-    assert actor(sentence, three, "demand") == "Port Employers Council"  # no author known
+    # no author known: the fallback, the first declared side not called on (a guess)
+    assert actor(sentence, three, "demand") == "Port Employers Council"
     # a side named as the subject still acts, whoever speaks
-    named_subject = "The Port Employers Council offered us a new wage scale."
+    named_subject = "The Port Employers Council offered our workers a new wage scale."
     assert actor(named_subject, three, "concession", speaker="Governor Lee") == (
         "Port Employers Council"
     )
+    # someone else's words in quotes, and a Roman numeral, are not the author speaking
+    quoted = 'Speaking for the Port Employers Council, Smith said: "We will raise wages."'
+    assert actor(quoted, three, "concession", speaker="Governor Lee") == ("Port Employers Council")
+    numeral = "Under Phase I of the deal, wages for the Dockworkers Union rise 4 percent."
+    assert actor(numeral, three, "concession", speaker="Governor Lee") != "Governor Lee"
+
+
+def test_mutual_or_reciprocal_after_a_named_subject_is_that_sides_act() -> None:
+    two = sides("Canada", "Japan")
+    assert actor("Canada demanded reciprocal access to Japan's market.", two, "demand") == (
+        "Canada"
+    )
+    assert actor("Japan demanded mutual recognition of standards.", two, "demand") == "Japan"
+    assert actor("Mutual recognition of standards was agreed.", two, "concession") == BOTH
+    # "together" still joins two sides: "X will work together with Y"
+    assert actor("Canada will work together with Japan on standards.", two, "concession") == (BOTH)

@@ -372,12 +372,16 @@ def test_the_author_of_a_statement_from_its_title() -> None:
     assert author_of("Readout of Peace Talks in Lisbon") is None  # a subject, not an author
     assert author_of("Dockworkers walk out as talks collapse") is None
     assert author_of(None) is None
+    assert author_of("Message from the CEO: an update on negotiations") == "CEO"
+    assert author_of("Remarks by the Ambassador to the United Nations") == (
+        "Ambassador to the United Nations"
+    )
 
 
 def test_the_author_is_a_side_unless_a_side_speaks_for_them() -> None:
     from summarizer.strategies.sides import add_author, speaker_side
 
-    text = (
+    text = make_article(
         "Statement from Governor Ana Lee on the Port Strike\n"
         "I am calling on the Dockworkers Union and the Port Employers Council to return "
         "to the table. Governor Lee spoke on Monday."
@@ -387,6 +391,9 @@ def test_the_author_is_a_side_unless_a_side_speaks_for_them() -> None:
     sides = add_author([union, council], "Governor Ana Lee", text)
     assert [(p.name, p.aliases) for p in sides][-1] == ("Governor Ana Lee", ["Lee"])
     assert speaker_side(sides, "Governor Ana Lee") == "Governor Ana Lee"
+    # the alias must be used in the body, not only in the title
+    title_only = make_article("Statement from Governor Ana Ruiz on the Port Strike\nTalks.\n")
+    assert add_author([union, council], "Governor Ana Ruiz", title_only)[-1].aliases == []
     # a side that already names the author speaks for them: nothing added
     state = Party(name="Canada", kind="state", aliases=["Lee"])
     assert add_author([state, union], "Governor Ana Lee", text) == [state, union]
@@ -394,6 +401,24 @@ def test_the_author_is_a_side_unless_a_side_speaks_for_them() -> None:
     # with a state among the sides, the author speaks for a state: not a side of their own
     mexico = Party(name="Mexico", kind="state")
     assert add_author([mexico, union], "Governor Ana Lee", text) == [mexico, union]
+    # an organisation's statement is not a person's: no side "United Auto Workers" twice
+    assert add_author([union, council], "United Auto Workers", text) == [union, council]
+
+
+def test_the_author_is_not_added_beside_a_state_the_text_names_often() -> None:
+    from summarizer.strategies.sides import StagedParties
+    from summarizer.strategies.staged import declare_sides
+
+    text = make_article(
+        "Statement from President Ana Ruiz on the Port Strike\n"
+        + "Canada's ports are shut, and Canadian exporters wait. " * 3
+        + "I am calling on the Dockworkers Union to return to work."
+    )
+    found = StagedParties.model_validate(
+        {"parties": [{"name": "Dockworkers Union", "kind": "union", "aliases": []}]}
+    )
+    names = [p.name for p in declare_sides(found, text)]
+    assert "Canada" in names and "President Ana Ruiz" not in names
 
 
 def test_list_introductions_and_thanks_state_no_act() -> None:
@@ -402,5 +427,9 @@ def test_list_introductions_and_thanks_state_no_act() -> None:
     assert states_no_act("Both governments commit to the following steps by 1 May:")
     assert states_no_act("I thank the Foreign Minister of Norway for hosting the talks.")
     assert states_no_act("We are grateful to the mediators for their patience.")
+    assert states_no_act("I’m deeply grateful to the mediators.")
+    assert states_no_act("Let me thank the hosts.")
+    # thanks followed by an act of its own: the act stays
+    assert not states_no_act("We thank Qatar, and we call on the rebels to free the hostages.")
     assert not states_no_act("Norway agreed to host the next round of talks.")
     assert not states_no_act("The union thanked members but rejected the offer.")

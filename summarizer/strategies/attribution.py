@@ -218,9 +218,13 @@ _ASKED_TO_ACT = re.compile(
     r"ought to|shall have to)\b",
     re.IGNORECASE,
 )
-_FIRST_PERSON = re.compile(  # "I", "I'm", "we", "my", "our": the author speaks
-    r"(?<![\w'\u2019])(I|I['\u2019](m|ve|ll|d)|[Ww]e|[Mm]y|[Oo]ur)(?![\w'\u2019])"
+_FIRST_PERSON = re.compile(  # "I am", "I'm", "we", "my", "our": the author speaks
+    r"(?<![\w'\u2019])(I(?=\s+[a-z])|I['\u2019](m|ve|ll|d)|[Ww]e|[Mm]y|[Oo]ur)(?![\w'\u2019])"
 )
+_QUOTED = re.compile(r"\u201c[^\u201d]*\u201d?|\"[^\"]*\"?")  # someone else speaks
+#: Words that say two sides act together only when no side is named before them as
+#: the subject ("Canada demanded reciprocal access" is Canada's demand).
+_JOINT_WORDS = re.compile(r"^(mutual(ly)?|reciprocal)$", re.I)
 _COORDINATED = re.compile(r"^\s*(,|and|&)\s*(the\s+)?$", re.IGNORECASE)
 
 
@@ -267,6 +271,23 @@ def _role(sentence: str, start: int, end: int) -> str:
     return "subject"
 
 
+def speaks_first_person(sentence: str) -> bool:
+    """Whether the sentence's author speaks in the first person, outside quotes ("I am
+    calling on", "we will"; not "Phase I of the deal", not a quoted "We will")."""
+    text = _QUOTED.sub("", sentence)
+    for found in _FIRST_PERSON.finditer(text):
+        before = text[: found.start()].split()
+        if (
+            found.group(1) == "I"
+            and len(before) >= 2
+            and before[-1][:1].isupper()
+            and before[-1][-1:].isalnum()
+        ):
+            continue  # "Phase I", "World War I"; not "And I", "Mr. President, I"
+        return True
+    return False
+
+
 def actor(sentence: str, parties: Sequence[Party], act: str, speaker: str | None = None) -> str:
     """The side that makes the demand (``act="demand"``) or the concession
     (``act="concession"``) stated in ``sentence``: a declared side's name, or
@@ -276,11 +297,14 @@ def actor(sentence: str, parties: Sequence[Party], act: str, speaker: str | None
     names = [p.name for p in parties]
     if not names:
         raise ValueError("actor() needs at least one side")
+    mentions = find_mentions(sentence, parties)
+    first_subject = next((m.start for m in mentions if m.role == "subject"), len(sentence))
     if len(names) >= 2 and any(
-        _role(sentence, *m.span()) == "subject" for m in _BOTH.finditer(sentence)
+        _role(sentence, *m.span()) == "subject"
+        and not (_JOINT_WORDS.match(m.group(0)) and first_subject < m.start())
+        for m in _BOTH.finditer(sentence)
     ):
         return BOTH  # "both sides agreed", not "called on both sides"
-    mentions = find_mentions(sentence, parties)
     for a, b in zip(mentions, mentions[1:], strict=False):
         if (
             a.party != b.party
@@ -294,7 +318,7 @@ def actor(sentence: str, parties: Sequence[Party], act: str, speaker: str | None
     if act == "demand":
         asked = [m.party for m in mentions if m.role == "asked"]
         subjects = [s for s in subjects if s not in asked]
-    if not subjects and speaker in names and _FIRST_PERSON.search(sentence):
+    if not subjects and speaker in names and speaks_first_person(sentence):
         return speaker
     if act == "demand":
         if not subjects and aimed and len(names) == 2:
@@ -302,7 +326,8 @@ def actor(sentence: str, parties: Sequence[Party], act: str, speaker: str | None
         urged = [m.party for m in mentions if _AIMING.search(sentence[: m.start])]
         if not subjects and urged:
             # "I call on the Iranian regime to ...": a demand comes from a side it is not
-            # addressed to; among three or more sides, the first one declared
+            # addressed to; among three or more, the first one declared (a fallback: the
+            # sentence does not say which)
             return next((n for n in names if n not in urged), urged[0])
     if subjects:
         return subjects[0]

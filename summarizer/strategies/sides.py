@@ -4,9 +4,11 @@ code that repairs the small model's list (``clean_parties``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..io.inputs import Article
 from ..schema import Party, PartyKind, normalize_name
 from .attribution import country_of, first_mention, named
 
@@ -115,17 +117,28 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
 #: a text whose title names its one author.
 _AUTHORED = re.compile(
     r"^(?:press\s+)?(?:statement|remarks|letter|message|address)\s+(?:from|by)\s+"
-    r"(?:the\s+)?(?P<author>.+?)(?:\s+(?:on|at|to|regarding|about|after|following|in)\b.*)?$",
+    r"(?:the\s+)?(?P<author>.+?)(?:\s+(?:on|at|regarding|about|after|following)\b.*)?$",
+    re.IGNORECASE,
+)
+#: An author who is a person holding an office (general knowledge, not read from gold):
+#: an organisation's statement ("Statement from the United Auto Workers") is not added.
+_OFFICES = re.compile(
+    r"^(president|vice president|prime minister|deputy prime minister|premier|chancellor|"
+    r"governor|lieutenant governor|mayor|secretary|senator|representative|speaker|"
+    r"leader|minister|ambassador|commissioner|chair|chairman|chairwoman|director|"
+    r"ceo|king|queen|emir|sultan)\b",
     re.IGNORECASE,
 )
 
 
 def author_of(title: str | None) -> str | None:
     """The one author a title names ("Statement from President Joe Biden on ...":
-    "President Joe Biden"); None for no title, a joint statement or several authors."""
+    "President Joe Biden"); None for no title, a joint statement or several authors.
+    The title is read up to a colon or a dash ("Message from the CEO: an update")."""
     if not title:
         return None
-    found = _AUTHORED.match(" ".join(title.split()))
+    head = re.split(r"\s*(?::|\s\|\s|\s[\u2013\u2014-]\s)", " ".join(title.split()))[0]
+    found = _AUTHORED.match(head)
     if found is None:
         return None
     author = found.group("author").strip(" ,.:")
@@ -134,7 +147,7 @@ def author_of(title: str | None) -> str | None:
     return author
 
 
-def speaker_side(parties: list[Party], author: str | None) -> str | None:
+def speaker_side(parties: Sequence[Party], author: str | None) -> str | None:
     """The declared side the author speaks for: the side named by the author's name or
     by its last word ("Biden" under the United States)."""
     if author is None:
@@ -146,17 +159,21 @@ def speaker_side(parties: list[Party], author: str | None) -> str | None:
     return None
 
 
-def add_author(parties: list[Party], author: str | None, article: str) -> list[Party]:
+def add_author(parties: list[Party], author: str | None, article: Article) -> list[Party]:
     """The author as a side when no declared side speaks for them: a statement's
     author ("I am calling on Congress to ...") takes part in the talks it reports.
-    Not when a state is a side: a head of government speaks for one of them (which one,
-    the title does not say)."""
+    Only a person holding an office ("President Joe Biden", not "the Union"), and not
+    when a state is a side: a head of government speaks for one of them (which one, the
+    title does not say). The alias (the author's last word) must be used in the body."""
     if author is None or not parties or speaker_side(parties, author) is not None:
         return parties
     if any(p.kind == "state" or country_of(p.name) is not None for p in parties):
         return parties
-    if country_of(author) is not None or not named(article, author):
+    if country_of(author) is not None or _OFFICES.match(author) is None:
         return parties
+    body = article.text
+    if article.title and body.lstrip().startswith(article.title):
+        body = body.lstrip()[len(article.title) :]
     last = author.split()[-1]
-    aliases = [last] if last != author and named(article, last) else []
+    aliases = [last] if last != author and named(body, last) else []
     return [*parties, Party(name=author, kind="person", aliases=aliases)]

@@ -84,7 +84,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "4"
+RULES_REVISION = "5"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -278,12 +278,13 @@ class StagedStrategy:
 
 
 def declare_sides(found: StagedParties, article: Article) -> list[Party]:
-    """The sides call's answer repaired (``sides.clean_parties``), with the text's
-    author when no side speaks for them (``sides.add_author``), the countries it names
-    often (``complete_sides``) and every side's other names (``expand_aliases``)."""
-    cleaned = clean_parties(found, article.text)
-    authored = add_author(cleaned, author_of(article.title), article.text)
-    return expand_aliases(complete_sides(authored, article.text), article.text)
+    """The sides call's answer repaired (``sides.clean_parties``), with the countries
+    the text names often (``complete_sides``), then its author when no side speaks for
+    them and no state is a side (``sides.add_author``), and every side's other names
+    (``expand_aliases``)."""
+    completed = complete_sides(clean_parties(found, article.text), article.text)
+    authored = add_author(completed, author_of(article.title), article)
+    return expand_aliases(authored, article.text)
 
 
 def attribute_by_roles(
@@ -336,18 +337,25 @@ def items_of(
 
 
 _THANKS = re.compile(
-    r"^(I|We)\s+(also\s+)?(want to\s+|would like to\s+)?"
-    r"(thank|am grateful|are grateful|give (special )?thanks)\b",
+    r"^((today|first|again|also),?\s+)?(I|We|Let me|Let us)\s+((also|again|deeply|truly|"
+    r"especially|want to|would like to|must)\s+)*"
+    r"(thank|am grateful|are grateful|give (special )?thanks)\b"
+    r"|^(I['\u2019]m|We['\u2019]re|I['\u2019]d like to|We['\u2019]d like to)\s+((also|deeply|"
+    r"truly)\s+)*(grateful|thank)\b",
     re.IGNORECASE,
 )
+_SECOND_CLAUSE = re.compile(r"[,;]\s+(and|but|while)\s+(I|we|they|he|she|it|the)\b|;", re.I)
 
 
 def states_no_act(sentence: str) -> bool:
     """A sentence that introduces a list ("The Parties commit to take the following
-    actions:"; its items follow) or thanks someone ("I thank the Emir of Qatar for ...")
-    states no demand, concession or open issue of its own."""
+    actions:"; its items follow) or only thanks someone ("I thank the Emir of Qatar for
+    ..."; not "We thank Qatar, and we call on Hamas to ...") states no demand,
+    concession or open issue of its own."""
     text = sentence.strip()
-    return text.endswith(":") or _THANKS.match(text) is not None
+    if text.endswith(":"):
+        return True
+    return _THANKS.match(text) is not None and _SECOND_CLAUSE.search(text) is None
 
 
 _IMPLEMENTED = re.compile(
