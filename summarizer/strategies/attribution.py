@@ -235,7 +235,10 @@ class Mention:
     party: str
     start: int
     end: int
-    role: str  # "subject", "recipient" (aimed at or acted upon) or "asked" (should/must)
+    #: "subject"; "addressed" (a verb aims at it: "urged Japan", "called on Congress");
+    #: "recipient" (after a preposition: "tariffs on Chinese goods"); or "asked"
+    #: (should/must)
+    role: str
 
 
 def _names(party: Party) -> list[str]:
@@ -260,7 +263,7 @@ def find_mentions(sentence: str, parties: Sequence[Party]) -> list[Mention]:
 def _role(sentence: str, start: int, end: int) -> str:
     before = sentence[:start]
     if _AIMING.search(before):
-        return "recipient"
+        return "addressed"
     words = re.findall(r"[\w']+", before.casefold())
     while words and words[-1] in _SKIPPABLE:
         words.pop()
@@ -323,7 +326,7 @@ def actor(sentence: str, parties: Sequence[Party], act: str, speaker: str | None
     if act == "demand":
         if not subjects and aimed and len(names) == 2:
             return _other(aimed[0], names)
-        urged = [m.party for m in mentions if _AIMING.search(sentence[: m.start])]
+        urged = [m.party for m in mentions if m.role == "addressed"]
         if not subjects and urged:
             # "I call on the Iranian regime to ...": a demand comes from a side it is not
             # addressed to; among three or more, the first one declared (a fallback: the

@@ -307,10 +307,10 @@ def items_of(
     names = [p.name for p in parties]
     for d in decisions:
         s = d.candidate.sentence
-        evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
-        text = s.text[:MAX_TEXT].strip()
         if states_no_act(s.text):
             continue
+        evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
+        text = s.text[:MAX_TEXT].strip()
         mentioned = [p.name for p in parties if first_mention(s.text, p) >= 0]
         for f in d.fields:
             if f != "open_issues" and len(names) < 2:
