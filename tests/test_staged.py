@@ -421,6 +421,44 @@ def test_the_author_is_not_added_beside_a_state_the_text_names_often() -> None:
     assert "Canada" in names and "President Ana Ruiz" not in names
 
 
+def test_a_legislature_the_body_names_often_is_a_side() -> None:
+    from summarizer.strategies.sides import StagedParties, add_legislature
+    from summarizer.strategies.staged import declare_sides
+
+    body = (
+        "I am calling on Congress to adopt the deal between the Dockworkers Union and the "
+        "Port Employers Council. Some in Congress want to change it. Congress can act now. "
+        "Congress should send the bill to my desk. Congress must not wait. "
+    )
+    text = make_article("Statement from Governor Ana Lee on the Port Strike\n" + body)
+    found = StagedParties.model_validate(
+        {
+            "parties": [
+                {"name": "Dockworkers Union", "kind": "union", "aliases": []},
+                {"name": "Port Employers Council", "kind": "company", "aliases": []},
+            ]
+        }
+    )
+    sides = declare_sides(found, text)
+    assert [p.name for p in sides][-1] == "Congress"
+    assert sides[-1].kind == "government_body"
+    # four times in the body (the title's mention does not count): not a side
+    fewer = make_article(
+        "Congress and the Port Strike\n" + body.replace("Congress must not wait. ", "")
+    )
+    assert "Congress" not in [p.name for p in declare_sides(found, fewer)]
+    # a side that already is the legislature: nothing added
+    declared = Party(name="United States Congress", kind="government_body")
+    union = Party(name="Dockworkers Union", kind="union")
+    assert add_legislature([union, declared], text) == [union, declared]
+    # the longer name first: "European Parliament", never "Parliament" beside it
+    ep = make_article("Talks. " + "The European Parliament voted on the deal. " * 5)
+    assert [p.name for p in add_legislature([union], ep)] == [
+        "Dockworkers Union",
+        "European Parliament",
+    ]
+
+
 def test_list_introductions_and_thanks_state_no_act() -> None:
     from summarizer.strategies.staged import states_no_act
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..io.inputs import Article
 from ..schema import Party, PartyKind, normalize_name
-from .attribution import country_of, first_mention, named
+from .attribution import COUNTRY_MENTIONS, country_of, first_mention, named
 
 
 class StagedParty(BaseModel):
@@ -177,3 +177,37 @@ def add_author(parties: list[Party], author: str | None, article: Article) -> li
     last = author.split()[-1]
     aliases = [last] if last != author and named(body, last) else []
     return [*parties, Party(name=author, kind="person", aliases=aliases)]
+
+
+#: Legislatures (general knowledge, longest name first): a report that names one often
+#: covers talks it takes part in, passing the deal or asked to act on it.
+LEGISLATURES = (
+    "European Parliament",
+    "National Assembly",
+    "Congress",
+    "Parliament",
+    "Bundestag",
+    "Knesset",
+)
+
+
+def add_legislature(parties: list[Party], article: Article, limit: int = 6) -> list[Party]:
+    """A legislature as a side when the body of the text names it at least
+    :data:`COUNTRY_MENTIONS` times and no side is it ("I am calling on Congress to pass
+    legislation ...", "Congress should get this bill to my desk"), as
+    ``complete_sides`` does for countries: the sides call lists the bodies that
+    negotiate and forgets the one the deal goes to."""
+    if not parties:
+        return parties
+    body = article.text
+    if article.title and body.lstrip().startswith(article.title):
+        body = body.lstrip()[len(article.title) :]
+    out = list(parties)
+    for name in LEGISLATURES:
+        if len(out) >= limit:
+            break
+        if any(named(n, name) for p in out for n in (p.name, *p.aliases)):
+            continue  # "United States Congress" is declared, or "European Parliament" added
+        if len(re.findall(r"(?<![\w.])" + re.escape(name) + r"(?!\w)", body)) >= COUNTRY_MENTIONS:
+            out.append(Party(name=name, kind="government_body"))
+    return out

@@ -10,7 +10,9 @@
    aliases; code repairs the list (``clean_parties``: a capital becomes its country,
    "EU trade officials" is not a side, people are dropped when two bodies remain) and
    adds the author a title names ("Statement from President Joe Biden on ...") when
-   no side speaks for them and no state is a side (``sides.add_author``).
+   no side speaks for them and no state is a side (``sides.add_author``), and a
+   legislature the body names five times or more ("I am calling on Congress to ...";
+   ``sides.add_legislature``).
 3. **Judgements** (``prompts/staged-judge``): for each candidate, four one-token
    questions (demand? concession? open issue? which kind?). Their probabilities, not
    the greedy answers, join the sentence's features, and the selector's final heads
@@ -73,7 +75,14 @@ from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
 from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
-from .sides import StagedParties, add_author, author_of, clean_parties, speaker_side
+from .sides import (
+    StagedParties,
+    add_author,
+    add_legislature,
+    author_of,
+    clean_parties,
+    speaker_side,
+)
 from .structured import Meter, Request, choose, structured
 
 log = logging.getLogger("summarizer")
@@ -84,7 +93,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "5"
+RULES_REVISION = "6"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -280,11 +289,13 @@ class StagedStrategy:
 def declare_sides(found: StagedParties, article: Article) -> list[Party]:
     """The sides call's answer repaired (``sides.clean_parties``), with the countries
     the text names often (``complete_sides``), then its author when no side speaks for
-    them and no state is a side (``sides.add_author``), and every side's other names
+    them and no state is a side (``sides.add_author``), then a legislature the text
+    names often (``sides.add_legislature``), and every side's other names
     (``expand_aliases``)."""
     completed = complete_sides(clean_parties(found, article.text), article.text)
     authored = add_author(completed, author_of(article.title), article)
-    return expand_aliases(authored, article.text)
+    legislated = add_legislature(authored, article)
+    return expand_aliases(legislated, article.text)
 
 
 def attribute_by_roles(
