@@ -47,6 +47,11 @@ def sides(*names: str) -> list[Party]:
         ("The two countries will work together on standards.", "concession", BOTH),
         # ... but "both sides" aimed at is not both acting
         ("A mediator called on both sides to resume talks.", "demand", "Canada"),
+        # a side owning what is given, after a verb, receives it; as the subject it acts
+        ("The deal will widen Canadian market access in Japan.", "concession", "Japan"),
+        ("The pact opens new markets to Japanese exporters.", "concession", "Canada"),
+        ("Canadian farmers want Japan to cut the beef tariff.", "demand", "Canada"),
+        ("On Monday, Canadian farmers urged Japan to cut the tariff.", "demand", "Canada"),
     ],
 )
 def test_actor(sentence: str, act: str, expected: str) -> None:
