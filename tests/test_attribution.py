@@ -47,11 +47,15 @@ def sides(*names: str) -> list[Party]:
         ("The two countries will work together on standards.", "concession", BOTH),
         # ... but "both sides" aimed at is not both acting
         ("A mediator called on both sides to resume talks.", "demand", "Canada"),
-        # a side owning what is given, after a verb, receives it; as the subject it acts
+        # a side owning what is given, right after a verb of giving, receives it
         ("The deal will widen Canadian market access in Japan.", "concession", "Japan"),
-        ("The pact opens new markets to Japanese exporters.", "concession", "Canada"),
+        ("It increases Japanese firms' share of Canadian contracts.", "concession", "Canada"),
+        # ... elsewhere the side owning the noun acts
         ("Canadian farmers want Japan to cut the beef tariff.", "demand", "Canada"),
-        ("On Monday, Canadian farmers urged Japan to cut the tariff.", "demand", "Canada"),
+        ("On Monday Canadian farmers urged Japan to cut the tariff.", "demand", "Canada"),
+        ("In return Japanese firms will buy more Canadian beef.", "concession", "Japan"),
+        ("Officials said Japanese companies will invest in Canada.", "concession", "Japan"),
+        ("The deal will open the Japanese market to Canadian goods.", "concession", "Japan"),
     ],
 )
 def test_actor(sentence: str, act: str, expected: str) -> None:

@@ -451,12 +451,21 @@ def test_a_legislature_the_body_names_often_is_a_side() -> None:
     declared = Party(name="United States Congress", kind="government_body")
     union = Party(name="Dockworkers Union", kind="union")
     assert add_legislature([union, declared], text) == [union, declared]
-    # the longer name first: "European Parliament", never "Parliament" beside it
+    # a chamber or its members already stand for the legislature
+    senate = Party(name="Senate Republicans", kind="government_body")
+    assert add_legislature([union, senate], text) == [union, senate]
+    # between two states a legislature is one state's, not a side
+    states = [Party(name="Canada", kind="state"), Party(name="Mexico", kind="state")]
+    assert add_legislature(states, text) == states
+    # a name inside a longer one is not the legislature: "European Parliament" alone
     ep = make_article("Talks. " + "The European Parliament voted on the deal. " * 5)
     assert [p.name for p in add_legislature([union], ep)] == [
         "Dockworkers Union",
         "European Parliament",
     ]
+    for longer in ("The National People's Congress met.", "A Member of Parliament spoke."):
+        many = make_article("Talks. " + (longer + " ") * 5)
+        assert add_legislature([union], many) == [union]
 
 
 def test_list_introductions_and_thanks_state_no_act() -> None:

@@ -7,8 +7,9 @@ roles with a few reliable signals, which this module reads:
 
 - **recipients** follow a preposition or a verb that aims at someone ("tariffs *on*
   Chinese goods", "access *for* U.S. exports", "*urged* Japan to", "*calling on*
-  Congress") or own what a deal gives, named after a verb ("will expand *U.S.* market
-  access"), and a side named before "should" / "must" is being asked to act;
+  Congress") or own what a deal gives, named right after a verb of giving ("will
+  *expand* U.S. market access"), and a side named before "should" / "must" is being
+  asked to act;
 - **both sides act** when the sentence says so ("both sides", "each other", "work
   together") or names two sides as one subject ("The United States and Ukraine agreed");
 - otherwise the **first side named as a subject** acts ("Tokyo wants ...", "Japan offered
@@ -145,9 +146,11 @@ def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Pa
 
 #: A country the article names this often is a side, even if the model left it out.
 COUNTRY_MENTIONS = 5
+#: The most sides a summary declares (the sides call's limit, and the repairs' too).
+MAX_SIDES = 6
 
 
-def complete_sides(parties: Sequence[Party], text: str, limit: int = 6) -> list[Party]:
+def complete_sides(parties: Sequence[Party], text: str, limit: int = MAX_SIDES) -> list[Party]:
     """``parties`` plus each country that ``text`` names at least
     :data:`COUNTRY_MENTIONS` times (by name, demonym or capital) and no declared side
     stands for. A small model often lists one side of a bilateral text and forgets
@@ -227,16 +230,19 @@ _QUOTED = re.compile(r"\u201c[^\u201d]*\u201d?|\"[^\"]*\"?")  # someone else spe
 #: the subject ("Canada demanded reciprocal access" is Canada's demand).
 _JOINT_WORDS = re.compile(r"^(mutual(ly)?|reciprocal)$", re.I)
 _COORDINATED = re.compile(r"^\s*(,|and|&)\s*(the\s+)?$", re.IGNORECASE)
-#: A side named as the owner of what a deal gives ("expand U.S. market access", "new
-#: opportunity for U.S. exporters") receives it; after a verb, not as the subject.
+#: A side named as the owner of what a deal gives, right after a verb of giving
+#: ("will expand U.S. market access", "increases U.S. firms' competitiveness"),
+#: receives it; "Chinese firms will buy", "open the Chinese market" are not read so.
+_GIVING = re.compile(
+    r"^(expand|widen|boost|increas|benefit|help|protect|giv|improv|support|secur|enabl|"
+    r"strengthen)\w*$"
+)
 _BENEFICIARY = re.compile(
-    r"^\s*(market access|markets?|exports?|exporters?|goods|products|farmers|ranchers|"
-    r"fishermen|manufacturers|producers|firms|businesses|companies|consumers|investors|"
+    r"^\s*(market access|exports?|exporters?|goods|products|farmers|ranchers|fishermen|"
+    r"manufacturers|producers|firms|businesses|companies|consumers|investors|"
     r"industry|industries|citizens|nationals|hostages|detainees|prisoners)\b",
     re.IGNORECASE,
 )
-#: Words before a side that begin its clause: a side named after them is the subject.
-_CLAUSE_START = frozenset("and but while as when after before because so then".split())
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ class Mention:
     end: int
     #: "subject"; "addressed" (a verb aims at it: "urged Japan", "called on Congress");
     #: "recipient" (after a preposition: "tariffs on Chinese goods"; or owning what is
-    #: given, after a verb: "expand U.S. market access"); or "asked"
+    #: given, after a verb of giving: "expand U.S. market access"); or "asked"
     #: (should/must)
     role: str
 
@@ -281,13 +287,8 @@ def _role(sentence: str, start: int, end: int) -> str:
         words.pop()
     if words and words[-1] in _PREPOSITIONS:
         return "recipient"
-    if (
-        len(words) >= 2
-        and words[-1] not in _CLAUSE_START
-        and not re.search(r"[,;:(\u2013\u2014-]\s*$", before)
-        and _BENEFICIARY.match(sentence[end:])
-    ):
-        return "recipient"  # "will expand U.S. market access", not "U.S. farmers want"
+    if words and _GIVING.match(words[-1]) and _BENEFICIARY.match(sentence[end:]):
+        return "recipient"  # "will expand U.S. market access", not "U.S. firms will buy"
     if _ASKED_TO_ACT.search(sentence[end:]):
         return "asked"
     return "subject"

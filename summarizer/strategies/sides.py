@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..io.inputs import Article
 from ..schema import Party, PartyKind, normalize_name
-from .attribution import COUNTRY_MENTIONS, country_of, first_mention, named
+from .attribution import COUNTRY_MENTIONS, MAX_SIDES, country_of, first_mention, named
 
 
 class StagedParty(BaseModel):
@@ -31,7 +31,7 @@ class StagedParties(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    parties: list[StagedParty] = Field(min_length=1, max_length=6)
+    parties: list[StagedParty] = Field(min_length=1, max_length=MAX_SIDES)
 
 
 #: Words that name the people acting for a side, not a side ("EU trade officials").
@@ -165,49 +165,79 @@ def add_author(parties: list[Party], author: str | None, article: Article) -> li
     Only a person holding an office ("President Joe Biden", not "the Union"), and not
     when a state is a side: a head of government speaks for one of them (which one, the
     title does not say). The alias (the author's last word) must be used in the body."""
-    if author is None or not parties or speaker_side(parties, author) is not None:
+    if author is None or not parties or len(parties) >= MAX_SIDES:
+        return parties
+    if speaker_side(parties, author) is not None:
         return parties
     if any(p.kind == "state" or country_of(p.name) is not None for p in parties):
         return parties
     if country_of(author) is not None or _OFFICES.match(author) is None:
         return parties
-    body = article.text
-    if article.title and body.lstrip().startswith(article.title):
-        body = body.lstrip()[len(article.title) :]
     last = author.split()[-1]
-    aliases = [last] if last != author and named(body, last) else []
+    aliases = [last] if last != author and named(_body(article), last) else []
     return [*parties, Party(name=author, kind="person", aliases=aliases)]
 
 
-#: Legislatures (general knowledge, longest name first): a report that names one often
-#: covers talks it takes part in, passing the deal or asked to act on it.
-LEGISLATURES = (
-    "European Parliament",
-    "National Assembly",
-    "Congress",
-    "Parliament",
-    "Bundestag",
-    "Knesset",
-)
-
-
-def add_legislature(parties: list[Party], article: Article, limit: int = 6) -> list[Party]:
-    """A legislature as a side when the body of the text names it at least
-    :data:`COUNTRY_MENTIONS` times and no side is it ("I am calling on Congress to pass
-    legislation ...", "Congress should get this bill to my desk"), as
-    ``complete_sides`` does for countries: the sides call lists the bodies that
-    negotiate and forgets the one the deal goes to."""
-    if not parties:
-        return parties
+def _body(article: Article) -> str:
+    """The text without its title (a title's words are not the body's mentions)."""
     body = article.text
     if article.title and body.lstrip().startswith(article.title):
-        body = body.lstrip()[len(article.title) :]
+        return body.lstrip()[len(article.title) :]
+    return body
+
+
+#: Legislatures (general knowledge), with the names of their chambers and members: a
+#: declared side named by one of them already stands for the legislature.
+LEGISLATURES: dict[str, tuple[str, ...]] = {
+    "European Parliament": ("MEPs",),
+    "Congress": ("Congressional", "Senate", "House of Representatives", "lawmakers"),
+    "Parliament": ("Parliamentary", "House of Commons", "MPs"),
+    "National Assembly": (),
+    "Bundestag": (),
+    "Knesset": (),
+}
+
+
+def legislature_mentions(name: str, text: str) -> int:
+    """How often ``text`` names the legislature ``name`` on its own: not inside a longer
+    name ("National People's Congress", "European Parliament", "Parliament Street",
+    "Member of Parliament"), though after a country ("U.S. Congress")."""
+    count = 0
+    for found in re.finditer(r"(?<![\w.])" + re.escape(name) + r"(?!\w)", text):
+        head = text[: found.start()]
+        prev = re.search(r"(\S+)\s*$", head)
+        after = text[found.end() :].split()
+        if prev is not None:
+            word = prev.group(1)
+            initial = re.search(r"(^|[.!?:\n])\s*$", head[: prev.start()]) is not None
+            if word == "of" or (
+                word[:1].isupper() and not initial and country_of(word.strip(",;:")) is None
+            ):
+                continue  # "People's Congress", "Member of Parliament"; not "The Congress"
+        if after and after[0][:1].isupper():
+            continue  # "Parliament Street"
+        count += 1
+    return count
+
+
+def add_legislature(parties: list[Party], article: Article, limit: int = MAX_SIDES) -> list[Party]:
+    """A legislature as a side when the body of the text names it on its own at least
+    :data:`COUNTRY_MENTIONS` times and no side stands for it ("I am calling on Congress
+    to pass legislation ...", "Congress should get this bill to my desk"), as
+    ``complete_sides`` does for countries: the sides call lists the bodies that
+    negotiate and forgets the one the deal goes to. Not when two states are sides:
+    between states, a legislature is one state's, not a side of its own."""
+    states = sum(p.kind == "state" or country_of(p.name) is not None for p in parties)
+    if not parties or states >= 2:
+        return parties
+    body = _body(article)
     out = list(parties)
-    for name in LEGISLATURES:
+    for name, related in LEGISLATURES.items():
         if len(out) >= limit:
             break
-        if any(named(n, name) for p in out for n in (p.name, *p.aliases)):
-            continue  # "United States Congress" is declared, or "European Parliament" added
-        if len(re.findall(r"(?<![\w.])" + re.escape(name) + r"(?!\w)", body)) >= COUNTRY_MENTIONS:
+        names = [n for p in out for n in (p.name, *p.aliases)]
+        if any(named(n, x) for n in names for x in (name, *related)):
+            continue  # "United States Congress", "Senate Republicans" are declared
+        if legislature_mentions(name, body) >= COUNTRY_MENTIONS:
             out.append(Party(name=name, kind="government_body"))
     return out
