@@ -238,7 +238,14 @@ def test_a_killed_run_resumes_without_redoing_losing_or_duplicating(
     command = [sys.executable, "-m", "summarizer.cli.main"]
     command += cli_args(folder, out, server.api_base, "--concurrency", str(limit))
     proc = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as a terminal delivers it: a test run started in the background
+        # (`bash .ci/run &`) ignores SIGINT, and the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert server.wait_for_calls(3 * limit, timeout=60), "the run never got going"
