@@ -7,9 +7,10 @@ only those had the model's judgements. This script adds the 472 distinct written
 sentences of ``evals/training/sentences.jsonl`` with their judgements
 (``evals/training/judgements-written.jsonl``, collected with
 ``selector_training.collect_judgements``; about 17 minutes on 2 cores), trains the final
-heads leave-one-article-out as ``summarizer eval train-selector`` does (the written
-sentences always in training, thresholds chosen on the gold rows of an inner pass; the
-prefilter is the shipped one, so the candidates do not change), and prints:
+heads leave-one-article-out with ``selector_training.train(final_sentences=...)``, as
+``summarizer eval train-selector`` trains them (the written sentences always in
+training, thresholds chosen on the gold rows of an inner pass; the prefilter is the
+shipped one, so the candidates do not change), and prints:
 
 - held-out sentence-level precision, recall and F1 per field, with and without them;
 - the gold set re-decided with those heads from ``--run``'s sides and the cached
@@ -23,8 +24,6 @@ import json
 from pathlib import Path
 
 import floor
-import numpy as np
-from numpy.typing import NDArray
 
 from summarizer.evaluation import selector_training as training
 from summarizer.evaluation.gold import load_gold_dir
@@ -33,73 +32,33 @@ from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.io.inputs import article_sha256
 from summarizer.similarity.text import make_similarity
 from summarizer.strategies import staged
-from summarizer.strategies.judge import judgement_features
 from summarizer.strategies.selector import (
-    ALL,
-    FIELDS,
-    JUDGE_SCALE,
     WEIGHTS_PATH,
     Heads,
     Selector,
-    base_features,
     load_floors,
     load_heads,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ROOT / "evals" / "training"
-Matrix = NDArray[np.float64]
 
 
-def final_heads(with_written: bool) -> tuple[dict[str, Heads], dict[str, str]]:
+def final_heads(with_written: bool) -> tuple[dict[str, Heads], dict[str, dict[str, float]]]:
+    """Heads trained as ``summarizer eval train-selector`` trains them (with the written
+    sentences in the final heads or not), with the shipped prefilter put back: the
+    candidates stay the shipped ones. Returns them and the final heads' held-out
+    sentence-level precision, recall and F1."""
     golds = list(load_gold_dir(ROOT / "evals"))
-    table = training.load_judgements(TRAINING / "judgements.jsonl")
-    table.update(training.load_judgements(TRAINING / "judgements-written.jsonl"))
-    gold = training.gold_examples(golds)
-    x = np.hstack([base_features(gold.texts), _judged(gold.texts, table)])
-    y = gold.labels
-    groups = list(gold.groups)
-    if with_written:
-        written = training.synthetic_examples(TRAINING / "sentences.jsonl")
-        labels: dict[str, NDArray[np.int8]] = {}
-        for text, row in zip(written.texts, written.labels, strict=True):
-            labels[text] = np.maximum(labels.get(text, row), row)  # two acts, one sentence
-        texts = list(labels)
-        x = np.vstack([x, np.hstack([base_features(texts), _judged(texts, table)])])
-        y = np.concatenate([y, np.array([labels[t] for t in texts], dtype=np.int8)])
-        groups += ["synthetic"] * len(texts)
+    result = training.train(
+        golds,
+        TRAINING / "judgements.jsonl",
+        final_sentences=TRAINING / "sentences.jsonl" if with_written else None,
+        final_judgements=TRAINING / "judgements-written.jsonl",
+    )
     shipped = load_heads(WEIGHTS_PATH)
-    arr = np.array(groups)
-
-    def pair(held: str | None) -> Heads:
-        keep = arr != held
-        prefilter = shipped[held or ALL].prefilter
-        final = training.fit_head(x[keep], y[keep], [g for g in groups if g != held])
-        return Heads(prefilter=prefilter, final=final)
-
-    heads = {ALL: pair(None)}
-    counts = np.zeros((3, 3))
-    for g in golds:
-        sha = article_sha256(g.article)
-        heads[sha] = held = pair(sha)
-        test = arr == sha
-        truth = y[test] == 1
-        pred = held.final.scores(x[test]) >= held.final.threshold
-        counts[0] += (pred & truth).sum(0)
-        counts[1] += (pred & ~truth).sum(0)
-        counts[2] += (~pred & truth).sum(0)
-    report = {}
-    for j, f in enumerate(FIELDS):
-        tp, fp, fn = counts[:, j]
-        report[f] = f"P {tp / max(1, tp + fp):.3f} R {tp / max(1, tp + fn):.3f} F1 " + (
-            f"{2 * tp / max(1, 2 * tp + fp + fn):.3f}"
-        )
-    return heads, report
-
-
-def _judged(texts: list[str], table: floor.Judgements) -> Matrix:
-    rows = [judgement_features(table[training.judgement_key(t)]) for t in texts]
-    return np.array(rows, dtype=np.float64) * JUDGE_SCALE
+    heads = {k: Heads(shipped[k].prefilter, h.final) for k, h in result.heads.items()}
+    return heads, result.held_out["final"]
 
 
 def redecide(heads: dict[str, Heads], run: Path) -> dict[str, float]:

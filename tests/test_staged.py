@@ -480,3 +480,15 @@ def test_list_introductions_and_thanks_state_no_act() -> None:
     assert not states_no_act("We thank Qatar, and we call on the rebels to free the hostages.")
     assert not states_no_act("Norway agreed to host the next round of talks.")
     assert not states_no_act("The union thanked members but rejected the offer.")
+
+
+def test_a_written_sentence_with_two_acts_is_one_training_row() -> None:
+    from summarizer.evaluation.selector_training import Examples, merge_duplicates
+
+    rows = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.int8)
+    merged = merge_duplicates(
+        Examples(["A offered X if B does Y.", "A offered X if B does Y.", "Z?"], rows, ["s"] * 3)
+    )
+    assert merged.texts == ["A offered X if B does Y.", "Z?"]
+    assert merged.labels.tolist() == [[1, 1, 0], [0, 0, 1]]
+    assert merged.groups == ["s", "s"]

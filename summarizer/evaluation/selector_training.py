@@ -82,6 +82,19 @@ def synthetic_examples(path: Path) -> Examples:
     return Examples(texts, np.array(rows, dtype=np.int8).reshape(-1, 3), ["synthetic"] * len(texts))
 
 
+def merge_duplicates(examples: Examples) -> Examples:
+    """One row per distinct text, its labels joined: a written sentence with two acts
+    has two lines (``evals/training/README.md``) but is one sentence to classify."""
+    labels: dict[str, NDArray[np.int8]] = {}
+    groups: dict[str, str] = {}
+    for text, row, group in zip(examples.texts, examples.labels, examples.groups, strict=True):
+        labels[text] = np.maximum(labels.get(text, row), row)
+        groups.setdefault(text, group)
+    texts = list(labels)
+    rows = np.array([labels[t] for t in texts], dtype=np.int8).reshape(-1, 3)
+    return Examples(texts, rows, [groups[t] for t in texts])
+
+
 def fit_logistic(x: Matrix, y: NDArray[np.int8], l2: float = L2) -> tuple[Matrix, float]:
     """Balanced, L2-regularised logistic regression (bias unpenalised)."""
     from scipy.optimize import minimize
@@ -161,30 +174,37 @@ def _prf(tp: float, fp: float, fn: float) -> dict[str, float]:
     return {k: round(getattr(scores, k), 3) for k in ("precision", "recall", "f1")}
 
 
-def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None) -> Training:
+def train(
+    golds: Sequence[Gold],
+    judgements: Path,
+    synthetic: Path | None = None,
+    *,
+    final_sentences: Path | None = None,
+    final_judgements: Path | None = None,
+) -> Training:
     """Heads trained on every gold article, and one pair per article trained without it.
 
     ``judgements``: the model's answers to the judge questions for every gold
     sentence (``collect_judgements``). ``synthetic``: labeled sentences added to the
-    prefilter's training data (they carry no judgements).
+    prefilter's training data (they carry no judgements). ``final_sentences``: labeled
+    sentences added to the final heads' training data, with their judgements in
+    ``final_judgements`` (``bench/written_final.py``; the shipped heads use none).
     """
-    from ..strategies.judge import judgement_features
     from ..strategies.selector import base_features
 
     gold_ex = gold_examples(golds)
-    table = load_judgements(judgements)
-    missing = [t for t in gold_ex.texts if judgement_key(t) not in table]
-    if missing:
-        raise EvalError(
-            f"{len(missing)} gold sentence(s) have no judgements in {judgements}; "
-            "collect them first (summarizer eval train-selector --collect)"
-        )
     xg = base_features(gold_ex.texts)
-    judged = [judgement_features(table[judgement_key(t)]) for t in gold_ex.texts]
-    jg = np.array(judged) * JUDGE_SCALE
-    xf = np.hstack([xg, jg])
+    xf = np.hstack([xg, _judged(gold_ex.texts, judgements, "gold sentence(s)")])
     yg = gold_ex.labels
     groups = gold_ex.groups
+    yf, fgroups = yg, list(groups)
+    if final_sentences is not None:
+        extra = merge_duplicates(synthetic_examples(final_sentences))
+        where = final_judgements or judgements
+        judged = _judged(extra.texts, where, "labeled sentence(s)")
+        xf = np.vstack([xf, np.hstack([base_features(extra.texts), judged])])
+        yf = np.concatenate([yf, extra.labels])
+        fgroups += extra.groups
     if synthetic is not None and synthetic.is_file():
         syn = synthetic_examples(synthetic)
         xp = np.vstack([xg, base_features(syn.texts)])
@@ -194,13 +214,14 @@ def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None
         xp, yp, pgroups = xg, yg, groups
     gold_arr = np.array(groups)
     p_arr = np.array(pgroups)
+    f_arr = np.array(fgroups)
 
     def pair(held: str | None) -> Heads:
         pmask = p_arr != held
-        fmask = gold_arr != held
+        fmask = f_arr != held
         return Heads(
             prefilter=fit_head(xp[pmask], yp[pmask], [g for g in pgroups if g != held]),
-            final=fit_head(xf[fmask], yg[fmask], [g for g in groups if g != held]),
+            final=fit_head(xf[fmask], yf[fmask], [g for g in fgroups if g != held]),
         )
 
     heads = {ALL: pair(None)}
@@ -210,7 +231,8 @@ def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None
         heads[sha] = held = pair(sha)
         test = gold_arr == sha
         truth = yg[test] == 1
-        for stage, head, x in (("prefilter", held.prefilter, xg), ("final", held.final, xf)):
+        final_x = xf[: len(yg)]  # the gold rows come first
+        for stage, head, x in (("prefilter", held.prefilter, xg), ("final", held.final, final_x)):
             pred = head.scores(x[test]) >= head.threshold
             counts[stage][0] += (pred & truth).sum(axis=0)
             counts[stage][1] += (pred & ~truth).sum(axis=0)
@@ -219,6 +241,22 @@ def train(golds: Sequence[Gold], judgements: Path, synthetic: Path | None = None
         stage: {f: _prf(*c[:, j]) for j, f in enumerate(FIELDS)} for stage, c in counts.items()
     }
     return Training(heads, report)
+
+
+def _judged(texts: Sequence[str], judgements: Path, what: str) -> Matrix:
+    """The judgement features of ``texts`` (scaled), read from ``judgements``;
+    EvalError when any text has none."""
+    from ..strategies.judge import judgement_features
+
+    table = load_judgements(judgements)
+    missing = [t for t in texts if judgement_key(t) not in table]
+    if missing:
+        raise EvalError(
+            f"{len(missing)} {what} have no judgements in {judgements}; "
+            "collect them first (summarizer eval train-selector --collect)"
+        )
+    judged = [judgement_features(table[judgement_key(t)]) for t in texts]
+    return np.array(judged) * JUDGE_SCALE
 
 
 def judgement_key(text: str) -> str:
