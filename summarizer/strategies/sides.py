@@ -169,13 +169,18 @@ def add_author(parties: list[Party], author: str | None, article: Article) -> li
         return parties
     if speaker_side(parties, author) is not None:
         return parties
-    if any(p.kind == "state" or country_of(p.name) is not None for p in parties):
+    if any(_is_state(p) for p in parties):
         return parties
     if country_of(author) is not None or _OFFICES.match(author) is None:
         return parties
     last = author.split()[-1]
     aliases = [last] if last != author and named(_body(article), last) else []
     return [*parties, Party(name=author, kind="person", aliases=aliases)]
+
+
+def _is_state(party: Party) -> bool:
+    """Whether a side is a state: declared as one, or named as a known country."""
+    return party.kind == "state" or country_of(party.name) is not None
 
 
 def _body(article: Article) -> str:
@@ -198,6 +203,9 @@ LEGISLATURES: dict[str, tuple[str, ...]] = {
 }
 
 
+_NEXT_WORD = re.compile(r"\s*(\S+)")
+
+
 def legislature_mentions(name: str, text: str) -> int:
     """How often ``text`` names the legislature ``name`` on its own: not inside a longer
     name ("National People's Congress", "European Parliament", "Parliament Street",
@@ -206,7 +214,7 @@ def legislature_mentions(name: str, text: str) -> int:
     for found in re.finditer(r"(?<![\w.])" + re.escape(name) + r"(?!\w)", text):
         head = text[: found.start()]
         prev = re.search(r"(\S+)\s*$", head)
-        after = text[found.end() :].split()
+        after = _NEXT_WORD.match(text, found.end())
         if prev is not None:
             word = prev.group(1)
             initial = re.search(r"(^|[.!?:\n])\s*$", head[: prev.start()]) is not None
@@ -214,7 +222,7 @@ def legislature_mentions(name: str, text: str) -> int:
                 word[:1].isupper() and not initial and country_of(word.strip(",;:")) is None
             ):
                 continue  # "People's Congress", "Member of Parliament"; not "The Congress"
-        if after and after[0][:1].isupper():
+        if after is not None and after.group(1)[:1].isupper():
             continue  # "Parliament Street"
         count += 1
     return count
@@ -227,8 +235,7 @@ def add_legislature(parties: list[Party], article: Article, limit: int = MAX_SID
     ``complete_sides`` does for countries: the sides call lists the bodies that
     negotiate and forgets the one the deal goes to. Not when two states are sides:
     between states, a legislature is one state's, not a side of its own."""
-    states = sum(p.kind == "state" or country_of(p.name) is not None for p in parties)
-    if not parties or states >= 2:
+    if not parties or sum(_is_state(p) for p in parties) >= 2:
         return parties
     body = _body(article)
     out = list(parties)
