@@ -101,6 +101,9 @@ def test_salvage_replaces_an_unfaithful_paraphrase_by_the_exact_span() -> None:
         "China will adopt no administrative measures to suspend the countermeasures.",
         "Leaders reached a milestone but failed to agree on a target.",
         "The union refused to accept the offer.",
+        "China has continued to restrict exports of rare earth minerals.",
+        "And, we will continue to impose costs on Iran for their provocative actions.",
+        "The ministry still blocks imports of the cheese.",
     ],
 )
 def test_a_negated_act_is_no_concession(sentence: str) -> None:
@@ -115,6 +118,8 @@ def test_a_negated_act_is_no_concession(sentence: str) -> None:
         "The European Union confirms that it will not adopt or maintain network usage fees.",
         "Mexico agreed to cut the cheese tariffs by half.",
         "China pledged to suspend or remove the countermeasures.",
+        "Both sides will continue to lower tariffs on steel.",
+        "The ceasefire still holds, and Israel agreed to release the prisoners.",
     ],
 )
 def test_a_pledge_or_an_act_is_not_negated(sentence: str) -> None:

@@ -145,6 +145,19 @@ NEGATED_ACT = re.compile(
 )
 
 
+#: A restriction that goes on: "China has continued to restrict exports of rare earth
+#: minerals", "we will continue to impose costs on Iran", "it still blocks the imports".
+#: Nothing is given. Not "continue to lower tariffs" (a giving verb).
+ONGOING_RESTRICTION = re.compile(
+    r"\b(continu(e|es|ed|ing)|still)\s+(to\s+)?(restrict|impos|enforc|block|ban|withh[oe]ld|"
+    r"limit|curb|detain|den(y|ie)|refus|reject)\w*",
+    re.IGNORECASE,
+)
+
+
 def negated_act(sentence: str) -> bool:
-    """The sentence says an act did not (or will not) happen: it is no concession."""
-    return NEGATED_ACT.search(sentence) is not None
+    """The sentence says an act did not (or will not) happen, or that a restriction
+    goes on: it is no concession."""
+    return (
+        NEGATED_ACT.search(sentence) is not None or ONGOING_RESTRICTION.search(sentence) is not None
+    )

@@ -93,7 +93,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "7"
+RULES_REVISION = "8"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -327,7 +327,7 @@ def items_of(
             if f != "open_issues" and len(names) < 2:
                 continue  # a demand or a concession needs another side
             if f == "concessions" and negated_act(s.text):
-                continue  # "did not agree to ...": never a concession
+                continue  # "did not agree to ...", "continued to restrict ...": never a concession
             if f == "open_issues":
                 out.open_issues.append(
                     OpenIssue(text=text, parties=mentioned or names, evidence=evidence)
