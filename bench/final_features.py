@@ -12,11 +12,13 @@ configuration:
 - the gold set re-decided with those heads from ``--run``'s sides and the cached
   judgements (as ``bench/floor.py`` does, no model call), scored with both embedders.
 
-Configurations: ``shipped`` (reproduces the shipped heads); context features, from the
-prefilter's held-out scores, which the runtime has for every sentence: ``position``
-(relative position, first two sentences), ``neighbours`` (the scores of the sentences
-before and after), ``relative`` (score minus the article's best), ``rank`` (in the
-article's top three), ``length`` (log word count); two more one-token questions to the
+Configurations: ``shipped`` (the shipped heads' training, up to the float32 rounding of
+the stored weights); context features, from the prefilter's held-out scores, which the
+runtime has for every sentence: ``position`` (relative position, first two sentences),
+``neighbours`` (the scores of the sentences before and after), ``relative`` (score
+minus the article's best), ``rank`` (in the article's top three), ``length`` (log word
+count), ``position+neighbours`` and ``all context`` (all five); two more one-token
+questions to the
 model, ``undecided`` ("does the sentence name something the sides have not yet
 settled?") and ``asks`` ("does one side ask another to do or give something?"),
 asked with their own invented examples; and the heads' L2 penalty at 0.3, 3 and 10
@@ -24,16 +26,21 @@ asked with their own invented examples; and the heads' L2 penalty at 0.3, 3 and 
 (about 8 minutes on 2 cores; resumable) into ``--questions``.
 
 Leakage: each article's prefilter scores come from its held-out prefilter, as at run
-time; the final heads are trained without the article. Results:
+time; the final heads are trained without the article. Second order, as in
+``bench/floor.py``: the training articles' context features come from their own
+held-out prefilters, which saw the held-out article's labels, and so do the per-article
+floors; this can only favour the context features. Results (with the commit and the
+staged strategy's rules revision they were computed at):
 ``bench/results/run9/final_features.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import floor
@@ -92,6 +99,17 @@ CONFIGS: dict[str, tuple[tuple[str, ...], float]] = {
     "L2 10": ((), 10.0),
 }
 Matrix = np.ndarray
+
+
+@contextlib.contextmanager
+def penalty(l2: float) -> Iterator[None]:
+    """``selector_training.fit_logistic``'s L2 penalty set to ``l2`` for the block."""
+    before = training.fit_logistic.__defaults__
+    training.fit_logistic.__defaults__ = (l2,)
+    try:
+        yield
+    finally:
+        training.fit_logistic.__defaults__ = before
 
 
 def collect(texts: Sequence[str], path: Path) -> None:
@@ -171,55 +189,66 @@ def main() -> int:
     labels = training.gold_examples(golds).labels
     shas = [floor.article_sha256(a.gold.article) for a in articles]
     minilm, lexical = make_similarity("minilm"), make_similarity("lexical")
-    report: dict[str, object] = {"run": str(args.run)}
+    import subprocess
+
+    from summarizer.strategies.staged import RULES_REVISION
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    report: dict[str, object] = {
+        "run": str(args.run),
+        "commit": commit,
+        "rules_revision": RULES_REVISION,
+    }
     for name, (groups, l2) in CONFIGS.items():
         if any(q in groups for q in QUESTIONS) and not asked:
             print(f"{name}: skipped (no {args.questions}; use --collect)", file=sys.stderr)
             continue
-        training.fit_logistic.__defaults__ = (l2,)
-        per = []
-        for a in articles:
-            judged = [
-                judgement_features(table[training.judgement_key(s.text)]) for s in a.sentences
-            ]
-            extra = extra_features(groups, a.probs, a.sentences, asked)
-            per.append(np.hstack([a.x, np.array(judged) * JUDGE_SCALE, extra]))
-        x = np.vstack(per)
-        article_of = np.concatenate(
-            [[s] * len(a.sentences) for s, a in zip(shas, articles, strict=True)]
-        )
-        counts = np.zeros((3, 3))
-        preds: dict[str, Prediction] = {}
-        start = 0
-        for a, sha, xa in zip(articles, shas, per, strict=True):
-            keep = article_of != sha
-            head = training.fit_head(x[keep], labels[keep], list(article_of[keep]))
-            truth = labels[start : start + len(xa)] == 1
-            start += len(xa)
-            chosen = head.scores(xa) >= head.threshold
-            counts += np.stack(
-                [(chosen & truth).sum(0), (chosen & ~truth).sum(0), (~chosen & truth).sum(0)]
+        with penalty(l2):
+            per = []
+            for a in articles:
+                judged = [
+                    judgement_features(table[training.judgement_key(s.text)]) for s in a.sentences
+                ]
+                extra = extra_features(groups, a.probs, a.sentences, asked)
+                per.append(np.hstack([a.x, np.array(judged) * JUDGE_SCALE, extra]))
+            x = np.vstack(per)
+            assert len(x) == len(labels), "gold rows and sentences differ"
+            article_of = np.concatenate(
+                [[s] * len(a.sentences) for s, a in zip(shas, articles, strict=True)]
             )
-            summary = run[a.gold.id].summary
-            assert summary is not None
-            candidates = Selector.candidates(
-                a.sentences, a.x, a.probs, floor=floors.for_article(sha)
-            )
-            if a.blocked or not summary.parties:
-                candidates = []
-            row = {s.number: i for i, s in enumerate(a.sentences)}
-            decisions = []
-            for c in candidates:
-                p = head.scores(xa[row[c.sentence.number]][None])[0]
-                fields = tuple(f for j, f in enumerate(FIELDS) if p[j] >= head.threshold[j])
-                if fields:
-                    decisions.append(Decision(c, fields))
-            speaker = speaker_side(summary.parties, author_of(a.article.title))
-            attribute_by_roles(decisions, summary.parties, speaker)
-            items = items_of(decisions, summary.parties, a.sentences)
-            update = {f: getattr(items, f) for f in floor.FIELDS}
-            preds[a.gold.id] = Prediction(summary.model_copy(update=update))
-        training.fit_logistic.__defaults__ = (training.L2,)
+            counts = np.zeros((3, 3))
+            preds: dict[str, Prediction] = {}
+            start = 0
+            for a, sha, xa in zip(articles, shas, per, strict=True):
+                keep = article_of != sha
+                head = training.fit_head(x[keep], labels[keep], list(article_of[keep]))
+                truth = labels[start : start + len(xa)] == 1
+                start += len(xa)
+                chosen = head.scores(xa) >= head.threshold
+                counts += np.stack(
+                    [(chosen & truth).sum(0), (chosen & ~truth).sum(0), (~chosen & truth).sum(0)]
+                )
+                summary = run[a.gold.id].summary
+                assert summary is not None
+                candidates = Selector.candidates(
+                    a.sentences, a.x, a.probs, floor=floors.for_article(sha)
+                )
+                if a.blocked or not summary.parties:
+                    candidates = []
+                row = {s.number: i for i, s in enumerate(a.sentences)}
+                decisions = []
+                for c in candidates:
+                    p = head.scores(xa[row[c.sentence.number]][None])[0]
+                    fields = tuple(f for j, f in enumerate(FIELDS) if p[j] >= head.threshold[j])
+                    if fields:
+                        decisions.append(Decision(c, fields))
+                speaker = speaker_side(summary.parties, author_of(a.article.title))
+                attribute_by_roles(decisions, summary.parties, speaker)
+                items = items_of(decisions, summary.parties, a.sentences)
+                update = {f: getattr(items, f) for f in floor.FIELDS}
+                preds[a.gold.id] = Prediction(summary.model_copy(update=update))
         f1 = {f: round(training.prf(*counts[:, j]).f1, 3) for j, f in enumerate(FIELDS)}
         row_out: dict[str, object] = {"sentence_f1": f1}
         for label, sim in (("minilm", minilm), ("lexical", lexical)):

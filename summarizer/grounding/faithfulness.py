@@ -146,18 +146,31 @@ NEGATED_ACT = re.compile(
 
 
 #: A restriction that goes on: "China has continued to restrict exports of rare earth
-#: minerals", "we will continue to impose costs on Iran", "it still blocks the imports".
-#: Nothing is given. Not "continue to lower tariffs" (a giving verb).
+#: minerals", "we will continue to impose costs on Iran", "Hungary still blocked the
+#: package". The inflected verb follows "continue (to)" or "still" directly: not
+#: "continued restrictions" or "continue to bankroll", and not "will not continue to
+#: restrict" (a pledge to refrain). A participle after a noun matches ("five Americans
+#: still detained"); a giving verb in the sentence then keeps the concession.
 ONGOING_RESTRICTION = re.compile(
-    r"\b(continu(e|es|ed|ing)|still)\s+(to\s+)?(restrict|impos|enforc|block|ban|withh[oe]ld|"
-    r"limit|curb|detain|den(y|ie)|refus|reject)\w*",
+    r"(?<!\bnot )(?<!\bno longer )(?<!n't )\b(continu(e|es|ed|ing)(\s+to)?|still)\s+"
+    r"(restrict(s|ed|ing)?|impos(e|es|ed|ing)|enforc(e|es|ed|ing)|block(s|ed|ing)?|"
+    r"ban(s|ned|ning)?|withh(old|olds|olding|eld)|limit(s|ed|ing)?|curb(s|ed|ing)?|"
+    r"detain(s|ed|ing)?|den(y|ies|ied|ying)|refus(e|es|ed|ing)|reject(s|ed|ing)?)\b",
     re.IGNORECASE,
 )
+#: Any act verb of giving in the sentence ("Iran agreed to continue to limit
+#: enrichment", "will release five Americans still detained", "will continue to
+#: restrict rare earths but agreed to issue licences"): the sentence may give something,
+#: so an ongoing restriction in it does not rule the concession out.
+_GIVING_ACT = re.compile(r"\b" + _ACT + r"\b", re.IGNORECASE)
 
 
 def negated_act(sentence: str) -> bool:
-    """The sentence says an act did not (or will not) happen, or that a restriction
-    goes on: it is no concession."""
-    return (
-        NEGATED_ACT.search(sentence) is not None or ONGOING_RESTRICTION.search(sentence) is not None
-    )
+    """The sentence says an act did not (or will not) happen: it is no concession."""
+    return NEGATED_ACT.search(sentence) is not None
+
+
+def ongoing_restriction(sentence: str) -> bool:
+    """The sentence says a restriction goes on and names no act of giving: it is no
+    concession."""
+    return ONGOING_RESTRICTION.search(sentence) is not None and _GIVING_ACT.search(sentence) is None

@@ -52,7 +52,7 @@ from typing import Any
 
 from ..backends import Backend
 from ..grounding.citations import Items
-from ..grounding.faithfulness import negated_act
+from ..grounding.faithfulness import negated_act, ongoing_restriction
 from ..grounding.sentences import Sentence
 from ..io.inputs import Article, article_sha256
 from ..prompts import Prompt, load_prompt
@@ -93,7 +93,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "8"
+RULES_REVISION = "9"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -326,7 +326,7 @@ def items_of(
         for f in d.fields:
             if f != "open_issues" and len(names) < 2:
                 continue  # a demand or a concession needs another side
-            if f == "concessions" and negated_act(s.text):
+            if f == "concessions" and (negated_act(s.text) or ongoing_restriction(s.text)):
                 continue  # "did not agree to ...", "continued to restrict ...": never a concession
             if f == "open_issues":
                 out.open_issues.append(
