@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -53,9 +54,8 @@ from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.grounding.sentences import Sentence
 from summarizer.similarity.text import make_similarity
 from summarizer.strategies.judge import judgement_features
-from summarizer.strategies.selector import FIELDS, JUDGE_SCALE, Selector, load_floors
-from summarizer.strategies.sides import author_of, speaker_side
-from summarizer.strategies.staged import Decision, attribute_by_roles, items_of
+from summarizer.strategies.selector import FIELDS, JUDGE_SCALE, load_floors
+from summarizer.strategies.staged import RULES_REVISION, Decision
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 3.0  # as the cue and judgement features
@@ -189,10 +189,6 @@ def main() -> int:
     labels = training.gold_examples(golds).labels
     shas = [floor.article_sha256(a.gold.article) for a in articles]
     minilm, lexical = make_similarity("minilm"), make_similarity("lexical")
-    import subprocess
-
-    from summarizer.strategies.staged import RULES_REVISION
-
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -201,23 +197,24 @@ def main() -> int:
         "commit": commit,
         "rules_revision": RULES_REVISION,
     }
+    base = []  # each article's embedding, cue and judgement features: the same for every config
+    for a in articles:
+        judged = [judgement_features(table[training.judgement_key(s.text)]) for s in a.sentences]
+        base.append(np.hstack([a.x, np.array(judged) * JUDGE_SCALE]))
+    article_of = np.concatenate(
+        [[s] * len(a.sentences) for s, a in zip(shas, articles, strict=True)]
+    )
     for name, (groups, l2) in CONFIGS.items():
         if any(q in groups for q in QUESTIONS) and not asked:
             print(f"{name}: skipped (no {args.questions}; use --collect)", file=sys.stderr)
             continue
         with penalty(l2):
-            per = []
-            for a in articles:
-                judged = [
-                    judgement_features(table[training.judgement_key(s.text)]) for s in a.sentences
-                ]
-                extra = extra_features(groups, a.probs, a.sentences, asked)
-                per.append(np.hstack([a.x, np.array(judged) * JUDGE_SCALE, extra]))
+            per = [
+                np.hstack([xa, extra_features(groups, a.probs, a.sentences, asked)])
+                for a, xa in zip(articles, base, strict=True)
+            ]
             x = np.vstack(per)
             assert len(x) == len(labels), "gold rows and sentences differ"
-            article_of = np.concatenate(
-                [[s] * len(a.sentences) for s, a in zip(shas, articles, strict=True)]
-            )
             counts = np.zeros((3, 3))
             preds: dict[str, Prediction] = {}
             start = 0
@@ -230,25 +227,14 @@ def main() -> int:
                 counts += np.stack(
                     [(chosen & truth).sum(0), (chosen & ~truth).sum(0), (~chosen & truth).sum(0)]
                 )
-                summary = run[a.gold.id].summary
-                assert summary is not None
-                candidates = Selector.candidates(
-                    a.sentences, a.x, a.probs, floor=floors.for_article(sha)
-                )
-                if a.blocked or not summary.parties:
-                    candidates = []
                 row = {s.number: i for i, s in enumerate(a.sentences)}
                 decisions = []
-                for c in candidates:
+                for c in floor.candidates_of(a, run, floors.for_article(sha)):
                     p = head.scores(xa[row[c.sentence.number]][None])[0]
                     fields = tuple(f for j, f in enumerate(FIELDS) if p[j] >= head.threshold[j])
                     if fields:
                         decisions.append(Decision(c, fields))
-                speaker = speaker_side(summary.parties, author_of(a.article.title))
-                attribute_by_roles(decisions, summary.parties, speaker)
-                items = items_of(decisions, summary.parties, a.sentences)
-                update = {f: getattr(items, f) for f in floor.FIELDS}
-                preds[a.gold.id] = Prediction(summary.model_copy(update=update))
+                preds[a.gold.id] = floor.predicted(a, run, decisions)
         f1 = {f: round(training.prf(*counts[:, j]).f1, 3) for j, f in enumerate(FIELDS)}
         row_out: dict[str, object] = {"sentence_f1": f1}
         for label, sim in (("minilm", minilm), ("lexical", lexical)):

@@ -48,9 +48,9 @@ from summarizer.similarity.text import make_similarity
 from summarizer.strategies.gate import THRESHOLD as GATE_THRESHOLD
 from summarizer.strategies.gate import load_gate
 from summarizer.strategies.judge import judgement_features
-from summarizer.strategies.selector import ALL, FLOORS_PATH, Selector, load_selector
+from summarizer.strategies.selector import ALL, FLOORS_PATH, Candidate, Selector, load_selector
 from summarizer.strategies.sides import author_of, speaker_side
-from summarizer.strategies.staged import StagedStrategy, attribute_by_roles, items_of
+from summarizer.strategies.staged import Decision, StagedStrategy, attribute_by_roles, items_of
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = (0.5, 0.45, 0.4, 0.35, 0.3)
@@ -91,19 +91,32 @@ def redecide(
     strategy = StagedStrategy()  # its decisions and attribution, the run's sides
     out: dict[str, Prediction] = {}
     for a in articles:
-        summary = run[a.gold.id].summary
-        assert summary is not None, a.gold.id
-        candidates = Selector.candidates(a.sentences, a.x, a.probs, floor=floor)
-        if a.blocked or not summary.parties:
-            candidates = []
+        candidates = candidates_of(a, run, floor)
         judged = [judgement_features(table[judgement_key(c.sentence.text)]) for c in candidates]
         decisions = strategy._decide(a.article, candidates, judged)
-        speaker = speaker_side(summary.parties, author_of(a.article.title))
-        attribute_by_roles(decisions, summary.parties, speaker)
-        items = items_of(decisions, summary.parties, a.sentences)
-        update = {f: getattr(items, f) for f in FIELDS}
-        out[a.gold.id] = Prediction(summary.model_copy(update=update))
+        out[a.gold.id] = predicted(a, run, decisions)
     return out
+
+
+def candidates_of(a: Article, run: dict[str, Prediction], floor: float) -> list[Candidate]:
+    """The prefilter's candidates at ``floor``; none when the gate blocks the article or
+    the run declared no sides for it."""
+    summary = run[a.gold.id].summary
+    assert summary is not None, a.gold.id
+    if a.blocked or not summary.parties:
+        return []
+    return Selector.candidates(a.sentences, a.x, a.probs, floor=floor)
+
+
+def predicted(a: Article, run: dict[str, Prediction], decisions: list[Decision]) -> Prediction:
+    """The run's prediction for ``a`` with its items re-made from ``decisions``: the
+    run's sides, the strategy's attribution and items."""
+    summary = run[a.gold.id].summary
+    assert summary is not None, a.gold.id
+    speaker = speaker_side(summary.parties, author_of(a.article.title))
+    attribute_by_roles(decisions, summary.parties, speaker)
+    items = items_of(decisions, summary.parties, a.sentences)
+    return Prediction(summary.model_copy(update={f: getattr(items, f) for f in FIELDS}))
 
 
 def main() -> int:
