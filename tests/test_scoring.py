@@ -11,6 +11,7 @@ import pytest
 from summarizer.evaluation.gold import Gold, GoldItem, GoldParty, load_gold_dir
 from summarizer.evaluation.scoring import Prediction, score_article, score_run
 from summarizer.evaluation.synthetic import make_summary
+from summarizer.grounding.numbers import number_factors
 from summarizer.schema import (
     Demand,
     Evidence,
@@ -22,12 +23,7 @@ from summarizer.schema import (
     SourceInfo,
 )
 from summarizer.similarity.matching import PARTY_THRESHOLD, assign, name_similarity
-from summarizer.similarity.text import (
-    LexicalSimilarity,
-    Matrix,
-    make_similarity,
-    number_factors,
-)
+from summarizer.similarity.text import LexicalSimilarity, Matrix, make_similarity
 
 ARTICLE = "The US and China met. They argued about tariffs and rare earths for hours."
 US = GoldParty("United States", ("U.S.", "Washington", "Trump administration"))

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 
+from .numbers import numbers
+
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019.,%$-]*")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 NEGATIONS = frozenset(
     "not no never none neither nor without cannot can't won't didn't doesn't don't "
     "isn't aren't wasn't weren't hasn't haven't hadn't refused refuses refuse rejected "
@@ -62,10 +63,6 @@ def _words(text: str) -> list[str]:
     return [w.strip(".,'\u2019") for w in _WORD.findall(text.replace("\u2019", "'"))]
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-
-
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
@@ -88,7 +85,7 @@ def problem(text: str, evidence: str) -> str | None:
     for w in lower:
         if w not in ev_set and w in glued:
             return f"{w!r} glues two words of the article together: copy them exactly"
-    extra_numbers = _numbers(text) - _numbers(evidence)
+    extra_numbers = numbers(text) - numbers(evidence)
     if extra_numbers:
         return (
             f"the number(s) {', '.join(sorted(extra_numbers))} are not in the sentence it "

@@ -4,10 +4,10 @@
 the pipeline's sentence selector), so the similarity of two texts is the dot product
 (cosine) of their unit vectors.
 
-Number rule (both): when both texts contain numbers and share none ("50%" vs "100%",
-"$600 billion" vs "$750 billion"), the similarity is multiplied by
-``NUMBER_CONFLICT_FACTOR`` (0.5): amounts are what tells such items apart, and
-embeddings barely see them.
+Number rule (both, ``grounding.numbers``): when both texts contain numbers and share
+none ("50%" vs "100%", "$600 billion" vs "$750 billion"), the similarity is
+multiplied by ``NUMBER_CONFLICT_FACTOR`` (0.5): amounts are what tells such items
+apart, and embeddings barely see them.
 
 ``lexical``: token-set cosine ``|A & B| / sqrt(|A| |B|)`` over lower-cased, lightly
 stemmed content words (stop words dropped, numbers kept). Used when asked for, and
@@ -29,12 +29,12 @@ from numpy.typing import NDArray
 
 from ..errors import UsageError
 from ..grounding.locate import stem
+from ..grounding.numbers import number_factors
 from ..strategies.encoder import MiniLMEncoder
 
 log = logging.getLogger("summarizer")
 
 EMBEDDERS = ("minilm", "lexical")
-NUMBER_CONFLICT_FACTOR = 0.5
 
 Matrix = NDArray[np.float64]
 
@@ -49,24 +49,6 @@ class TextSimilarity(Protocol):
 
     def matrix(self, a: Sequence[str], b: Sequence[str]) -> Matrix:
         """``len(a) x len(b)`` similarities."""
-
-
-@functools.lru_cache(maxsize=65536)
-def numbers(text: str) -> frozenset[str]:
-    """The numbers written in ``text`` (digits; thousands separators dropped)."""
-    return frozenset(n.replace(",", "") for n in re.findall(r"\d+(?:[.,]\d+)*", text))
-
-
-def number_factors(a: Sequence[str], b: Sequence[str]) -> Matrix:
-    """``NUMBER_CONFLICT_FACTOR`` where both texts have numbers and share none, else 1."""
-    out = np.ones((len(a), len(b)), dtype=np.float64)
-    rows = [(i, numbers(t)) for i, t in enumerate(a) if numbers(t)]
-    cols = [(j, numbers(t)) for j, t in enumerate(b) if numbers(t)]
-    for i, x in rows:
-        for j, y in cols:
-            if not x & y:
-                out[i, j] = NUMBER_CONFLICT_FACTOR
-    return out
 
 
 # -- lexical -------------------------------------------------------------------------

@@ -71,9 +71,11 @@ from .attribution import (
     expand_aliases,
     first_mention,
 )
+from .encoder import DIM
 from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
+from .restated import drop_restated
 from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
 from .sides import (
     StagedParties,
@@ -93,7 +95,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "9"
+RULES_REVISION = "10"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -313,7 +315,8 @@ def attribute_by_roles(
 def items_of(
     decisions: Sequence[Decision], parties: list[Party], sentences: Sequence[Sentence]
 ) -> Items:
-    """Items from decisions: each item's text and evidence are its sentence."""
+    """Items from decisions: each item's text and evidence are its sentence; a side's
+    demand restated later in the article is kept once (``restated.py``)."""
     out = Items(parties=parties, summary=lede(sentences))
     names = [p.name for p in parties]
     for d in decisions:
@@ -344,6 +347,8 @@ def items_of(
                             party=by, to=to, text=text, status=status_of(s.text), evidence=evidence
                         )
                     )
+    vectors = {d.candidate.sentence.number: d.candidate.features[:DIM] for d in decisions}
+    out.demands = drop_restated(out.demands, vectors)
     return out
 
 
