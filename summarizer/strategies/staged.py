@@ -32,7 +32,8 @@
    side when there are two.
 5. Each item's text is its sentence: an exact span of the article, faithful by
    construction. A sentence that introduces a list (ends with ":") or thanks someone
-   gives no item. The summary is the article's lede sentence.
+   gives no item, and a side's demand restated later in the article is kept once
+   (``restated.py``). The summary is the article's lede sentence.
 
 Variants (``--strategy``), for the ablation in evals/README.md:
 ``staged`` (all of the above), ``staged-selector`` (no judgements: the prefilter's
