@@ -3,11 +3,16 @@
     python bench/restated.py --run bench/results/run11/staged
 
 Re-decides ``--run``'s articles as ``bench/floor.py`` does (the run's sides, the cached
-judgements, no model call) with the shipped rule (``strategies/restated.py``, demands
-only) turned off, then applies the rule to each field in turn: an item at least ``T``
-similar (MiniLM cosine times the number rule, the scorer's similarity) to an earlier
-item of the same field is dropped; for demands and concessions only an earlier item of
-the same side counts. ``T`` runs over ``GRID`` (2.0: off).
+judgements, no model call), then drops restated items field by field with threshold
+``T`` from ``GRID`` (2.0: off):
+
+- **demands:** the shipped rule itself (``strategies/restated.py``, with its
+  ``RESTATED`` set to ``T`` while the articles are re-decided): same side, same
+  recipient or overlapping named sides, the selector's sentence vectors;
+- **concessions and open issues** (not shipped): the same idea written here, with the
+  scorer's MiniLM similarity of the whole evidence sentences (the same measure): an
+  item at least ``T`` similar to an earlier kept item of the field is dropped; for
+  concessions only an earlier item of the same side counts.
 
 For each gold article, each field's ``T`` is picked on the other 16 articles (the best
 micro F1 of that field; ties go to the larger ``T``, the smaller change) and applied to
@@ -16,7 +21,8 @@ the held-out article. Printed and written (``--out``, JSON):
 - each field's in-sample F1 at every ``T``;
 - the folds' picks;
 - the held-out scores (both embedders) with the rule on every field, and on demands
-  only (the shipped design).
+  only (the shipped design; the choice of demands only was made after seeing both on
+  these 17 articles, so for that choice the figure is not held out).
 """
 
 from __future__ import annotations
@@ -45,14 +51,14 @@ FIELDS = ("demands", "concessions", "open_issues")
 METRICS = ("headline", "parties.f1", "demands.f1", "concessions.f1", "open_issues.f1")
 
 
-def without_rule(golds: list[Gold], run: Path) -> dict[str, Prediction]:
-    """``run`` re-decided with the shipped restated-demand rule off."""
+def decided(golds: list[Gold], run: Path, threshold: float) -> dict[str, Prediction]:
+    """``run`` re-decided with the shipped restated-demand rule at ``threshold``."""
     predictions = load_predictions(run)
     articles = floor.prepare(golds)
     table = load_judgements(ROOT / "evals" / "training" / "judgements.jsonl")
     floors = load_floors()
     shipped = restated.RESTATED
-    restated.RESTATED = 2.0  # no cosine reaches it
+    restated.RESTATED = threshold
     try:
         out: dict[str, Prediction] = {}
         for a in articles:
@@ -64,13 +70,20 @@ def without_rule(golds: list[Gold], run: Path) -> dict[str, Prediction]:
 
 
 def drop(items: Sequence[Any], field: str, t: float, sim: TextSimilarity) -> list[Any]:
+    """The idea of ``strategies/restated.py`` for a field it does not ship for."""
     kept: list[Any] = []
     for item in items:
         earlier = [k for k in kept if field == "open_issues" or k.party == item.party]
-        if earlier and sim.matrix([item.text], [k.text for k in earlier]).max() >= t:
+        texts = [k.evidence[0].text for k in earlier]
+        if texts and sim.matrix([item.evidence[0].text], texts).max() >= t:
             continue
         kept.append(item)
     return kept
+
+
+def git(*args: str) -> str:
+    done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT)
+    return done.stdout.strip()
 
 
 def main() -> int:
@@ -81,14 +94,17 @@ def main() -> int:
     golds = list(load_gold_dir(ROOT / "evals"))
     ids = [g.id for g in golds]
     sim = make_similarity("minilm")
-    base = without_rule(golds, args.run)
-    staged_rules = staged.RULES_REVISION
+    by_threshold = {t: decided(golds, args.run, t) for t in GRID}
+    base = by_threshold[2.0]  # the rule off
 
     variants: dict[tuple[str, str, float], list[Any]] = {}
     for k, p in base.items():
         assert p.summary is not None
-        for f in FIELDS:
-            for t in GRID:
+        for t in GRID:
+            shipped = by_threshold[t][k].summary
+            assert shipped is not None
+            variants[(k, "demands", t)] = shipped.demands
+            for f in ("concessions", "open_issues"):
                 variants[(k, f, t)] = drop(getattr(p.summary, f), f, t, sim)
 
     def build(choice: dict[str, dict[str, float]]) -> dict[str, Prediction]:
@@ -123,10 +139,9 @@ def main() -> int:
     demands_only = {k: {**picks[k], "concessions": 2.0, "open_issues": 2.0} for k in ids}
     report = {
         "run": str(args.run),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-        ).stdout.strip(),
-        "rules_revision": staged_rules,
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "rules_revision": staged.RULES_REVISION,
         "grid": list(GRID),
         "in_sample_f1": in_sample,
         "picks": picks,

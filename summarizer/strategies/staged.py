@@ -76,7 +76,7 @@ from .encoder import DIM
 from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
-from .restated import drop_restated
+from .restated import Said, drop_restated
 from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
 from .sides import (
     StagedParties,
@@ -96,7 +96,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "10"
+RULES_REVISION = "11"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -320,6 +320,7 @@ def items_of(
     demand restated later in the article is kept once (``restated.py``)."""
     out = Items(parties=parties, summary=lede(sentences))
     names = [p.name for p in parties]
+    said: dict[int, Said] = {}
     for d in decisions:
         s = d.candidate.sentence
         if states_no_act(s.text):
@@ -327,6 +328,7 @@ def items_of(
         evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
         text = s.text[:MAX_TEXT].strip()
         mentioned = [p.name for p in parties if first_mention(s.text, p) >= 0]
+        said[s.number] = Said(d.candidate.features[:DIM], frozenset(mentioned))
         for f in d.fields:
             if f != "open_issues" and len(names) < 2:
                 continue  # a demand or a concession needs another side
@@ -348,8 +350,7 @@ def items_of(
                             party=by, to=to, text=text, status=status_of(s.text), evidence=evidence
                         )
                     )
-    vectors = {d.candidate.sentence.number: d.candidate.features[:DIM] for d in decisions}
-    out.demands = drop_restated(out.demands, vectors)
+    out.demands = drop_restated(out.demands, said)
     return out
 
 
