@@ -36,7 +36,7 @@ from typing import Any
 
 import floor
 
-from summarizer.evaluation.gold import Gold, load_gold_dir
+from summarizer.evaluation.gold import load_gold_dir
 from summarizer.evaluation.runs import load_predictions
 from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.evaluation.selector_training import load_judgements
@@ -51,11 +51,14 @@ FIELDS = ("demands", "concessions", "open_issues")
 METRICS = ("headline", "parties.f1", "demands.f1", "concessions.f1", "open_issues.f1")
 
 
-def decided(golds: list[Gold], run: Path, threshold: float) -> dict[str, Prediction]:
-    """``run`` re-decided with the shipped restated-demand rule at ``threshold``."""
-    predictions = load_predictions(run)
-    articles = floor.prepare(golds)
-    table = load_judgements(ROOT / "evals" / "training" / "judgements.jsonl")
+def decided(
+    articles: list[floor.Article],
+    predictions: dict[str, Prediction],
+    table: floor.Judgements,
+    threshold: float,
+) -> dict[str, Prediction]:
+    """``predictions`` re-decided with the shipped restated-demand rule at ``threshold``,
+    each article at its own prefilter floor."""
     floors = load_floors()
     shipped = restated.RESTATED
     restated.RESTATED = threshold
@@ -94,7 +97,10 @@ def main() -> int:
     golds = list(load_gold_dir(ROOT / "evals"))
     ids = [g.id for g in golds]
     sim = make_similarity("minilm")
-    by_threshold = {t: decided(golds, args.run, t) for t in GRID}
+    articles = floor.prepare(golds)  # sentences, features, gate: once for every threshold
+    predictions = load_predictions(args.run)
+    table = load_judgements(ROOT / "evals" / "training" / "judgements.jsonl")
+    by_threshold = {t: decided(articles, predictions, table, t) for t in GRID}
     base = by_threshold[2.0]  # the rule off
 
     variants: dict[tuple[str, str, float], list[Any]] = {}
