@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from report import gigabytes
+
 from summarizer.evaluation import load_gold_dir, score_run
 from summarizer.evaluation.metrics import paired_bootstrap_delta
 from summarizer.evaluation.runs import load_predictions
@@ -71,7 +73,7 @@ def main() -> None:
             + f" | {statistics.median(secs):.1f} | "
             f"{tokens.get('prompt_tokens', 0) / n:,.0f} / "
             f"{tokens.get('completion_tokens', 0) / n:,.0f} "
-            f"| {bench['peak_rss_mb'] / 1024:.2f} GB |"
+            f"| {gigabytes(bench['peak_rss_mb']):.2f} GB |"
         )
     print()
     print("Lexical embedder (same predictions):")
