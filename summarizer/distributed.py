@@ -201,9 +201,9 @@ def summarize_dataset(
     """``ds`` (rows ``id``, ``text``, ``title``) mapped to summary rows (see the module
     doc) by ``actors`` actors. ``per_actor`` bounds the articles in flight inside one
     actor (default: the model's own bound: 1 for the embedded model, 8 for hosted).
-    ``actor_memory`` (bytes) reserves memory per actor: the embedded model's actor peaked
-    at 2.46 GiB (``LOCAL_ACTOR_MEMORY``, 2.5 GiB, by default for ``local``). ``batch_size`` (default
-    ``per_actor``) is the rows of one actor call. An actor call takes a whole block
+    ``actor_memory`` (bytes) reserves memory per actor (``LOCAL_ACTOR_MEMORY``, 2.5
+    GiB, by default for ``local``: its actor peaked at 2.46 GiB). ``batch_size``
+    (default ``per_actor``) is the rows of one actor call. An actor call takes a whole block
     of ``ds`` (in batches): for every actor to get work, give ``ds`` blocks of about
     ``per_actor`` rows (``read_articles(..., rows_per_block=)``, or
     ``ds.repartition(target_num_rows_per_block=)``, whose tasks need 1 CPU free).
