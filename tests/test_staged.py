@@ -335,6 +335,30 @@ def test_people_are_sides_only_when_fewer_than_two_bodies_are() -> None:
     ]
 
 
+def test_groups_the_talks_are_about_are_not_sides_when_two_others_remain() -> None:
+    from summarizer.strategies.sides import affected, clean_parties
+
+    article = (
+        "Qatar and Egypt helped Israel and Hamas reach a deal to free hostages. Aid will "
+        "reach Palestinian families in Gaza. The Families of Hostages Forum welcomed it."
+    )
+    found = _found(
+        ("Israel", "state", []),
+        ("Hamas", "organisation", []),
+        ("Palestinian families", "organisation", []),
+        ("Hostages", "organisation", []),
+    )
+    assert [p.name for p in clean_parties(found, article)] == ["Israel", "Hamas"]
+    # with fewer than two other sides, the group stays: it may be a side
+    alone = _found(("Hamas", "organisation", []), ("Palestinian families", "organisation", []))
+    assert [p.name for p in clean_parties(alone, article)] == ["Hamas", "Palestinian families"]
+    # an organisation named for such a group is one
+    assert not affected("Families of Hostages Forum")
+    assert affected("Innocent Palestinian Families in Gaza")
+    assert affected("Political detainees")
+    assert not affected("Railroad workers")
+
+
 def test_the_sides_call_reads_the_first_sentences_besides_the_candidates() -> None:
     from summarizer.grounding.sentences import split_sentences
     from summarizer.strategies.selector import Candidate

@@ -41,6 +41,30 @@ _STAFF = frozenset(
 )
 
 
+#: Words that name the people a negotiation is about, not a side of it ("Palestinian
+#: families", "the hostages"): they neither demand nor concede.
+_AFFECTED = frozenset(
+    "families family civilians victims hostages detainees prisoners captives residents "
+    "refugees people".split()
+)
+_BODIES = frozenset(
+    "forum committee group network coalition campaign organization organisation "
+    "foundation movement union association council".split()
+)
+
+
+def affected(name: str) -> bool:
+    """Whether ``name`` names people the talks are about ("Innocent Palestinian
+    Families in Gaza", "American hostages"): its head noun, before any "in"/"of"."""
+    words = re.findall(r"[\w']+", name.casefold())
+    if words and words[-1] in _BODIES:
+        return False  # "Families of Hostages Forum" is an organisation
+    for stop in ("in", "of", "from"):
+        if stop in words[1:]:
+            words = words[: words.index(stop, 1)]
+    return bool(words) and words[-1] in _AFFECTED
+
+
 def _core(name: str) -> str | None:
     """A name without the words for the people who act for a side ("EU trade
     officials": "eu"), or None when it has none of those words."""
@@ -61,6 +85,8 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
     - people are dropped when two or more sides that are not people remain: they speak
       or act for a side ("Secretary Rubio") or are the subject of the talks (detainees);
       between people and one body (a president and a speaker) they are the sides;
+    - so are groups the talks are about ("Palestinian families", "the hostages"),
+      when two or more other sides remain;
     - aliases are names the report uses, unique across sides, and never another
       country's name ("Beijing" listed under the United States).
     """
@@ -110,6 +136,8 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
         parties.append(party)
     if sum(p.kind != "person" for p in parties) >= 2:
         parties = [p for p in parties if p.kind != "person"]
+    if sum(not affected(p.name) for p in parties) >= 2:
+        parties = [p for p in parties if not affected(p.name)]
     return parties
 
 

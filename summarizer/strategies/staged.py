@@ -8,7 +8,8 @@
 2. **Sides** (``prompts/staged-parties``, one constrained call): the model reads the
    candidates and the article's first two sentences and lists the sides with their
    aliases; code repairs the list (``clean_parties``: a capital becomes its country,
-   "EU trade officials" is not a side, people are dropped when two bodies remain) and
+   "EU trade officials" is not a side, people are dropped when two bodies remain, and
+   so are groups the talks are about, "Palestinian families") and
    adds the author a title names ("Statement from President Joe Biden on ...") when
    no side speaks for them and no state is a side (``sides.add_author``), and a
    legislature the body names five times or more ("I am calling on Congress to ...";
@@ -96,7 +97,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "11"
+RULES_REVISION = "12"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
