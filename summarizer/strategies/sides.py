@@ -45,21 +45,26 @@ _STAFF = frozenset(
 #: families", "the hostages"): they neither demand nor concede.
 _AFFECTED = frozenset(
     "families family civilians victims hostages detainees prisoners captives residents "
-    "refugees people".split()
+    "refugees".split()
 )
+#: Words that make a name an organisation's ("Families of Hostages Forum", "UN High
+#: Commissioner for Refugees"), which may well be a side.
 _BODIES = frozenset(
     "forum committee group network coalition campaign organization organisation "
-    "foundation movement union association council".split()
+    "foundation movement union association council federation alliance society league "
+    "party fund headquarters commission commissioner agency office institute centre "
+    "center trust board".split()
 )
 
 
 def affected(name: str) -> bool:
     """Whether ``name`` names people the talks are about ("Innocent Palestinian
-    Families in Gaza", "American hostages"): its head noun, before any "in"/"of"."""
+    Families in Gaza", "American hostages"): its head noun, before any "in", "of",
+    "from" or "for", is one of those words, and no word of it is an organisation's."""
     words = re.findall(r"[\w']+", name.casefold())
-    if words and words[-1] in _BODIES:
-        return False  # "Families of Hostages Forum" is an organisation
-    for stop in ("in", "of", "from"):
+    if any(w in _BODIES for w in words):
+        return False
+    for stop in ("in", "of", "from", "for"):
         if stop in words[1:]:
             words = words[: words.index(stop, 1)]
     return bool(words) and words[-1] in _AFFECTED
@@ -82,11 +87,12 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
       as an alias ("Brussels": European Union; "Manila": Philippines);
     - a side named for the people acting for another side ("EU trade officials",
       "Chinese negotiators") or for no one ("officials") is dropped;
-    - people are dropped when two or more sides that are not people remain: they speak
-      or act for a side ("Secretary Rubio") or are the subject of the talks (detainees);
-      between people and one body (a president and a speaker) they are the sides;
-    - so are groups the talks are about ("Palestinian families", "the hostages"),
+    - groups the talks are about ("Palestinian families", "the hostages") are dropped
       when two or more other sides remain;
+    - then people are dropped when two or more sides that are not people remain: they
+      speak or act for a side ("Secretary Rubio") or are the subject of the talks
+      (detainees); between people and one body (a president and a speaker) they are
+      the sides;
     - aliases are names the report uses, unique across sides, and never another
       country's name ("Beijing" listed under the United States).
     """
@@ -134,10 +140,10 @@ def clean_parties(found: StagedParties, article: str) -> list[Party]:
         seen.add(key)
         seen.update(normalize_name(a) for a in aliases)
         parties.append(party)
-    if sum(p.kind != "person" for p in parties) >= 2:
-        parties = [p for p in parties if p.kind != "person"]
     if sum(not affected(p.name) for p in parties) >= 2:
         parties = [p for p in parties if not affected(p.name)]
+    if sum(p.kind != "person" for p in parties) >= 2:
+        parties = [p for p in parties if p.kind != "person"]
     return parties
 
 
