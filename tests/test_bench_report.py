@@ -74,6 +74,14 @@ def test_targets_marks_each_figure(report: ModuleType) -> None:
     assert not [line for line in lines if "before the speed work" in line]  # no (d): no row
 
 
+def test_peak_rss_is_printed_in_decimal_gigabytes(report: ModuleType) -> None:
+    # bench.json holds MiB (ru_maxrss / 1024): 3,119.91 MiB is 3.27 GB (3.05 GiB)
+    assert round(report.gigabytes(3119.91), 2) == 3.27
+    over = _entry(25.0, 100.0, 0.30) | {"peak_rss_mb": 2900.0}  # 3.04 GB, 2.83 GiB
+    lines = report.targets(_summary({"a": over, "c": _entry(30, 90)}))
+    assert _row(lines, "| peak RSS ≤ 3 GB") == "| peak RSS ≤ 3 GB | 3.04 GB | **missed** |"
+
+
 def test_speed_work_row_comes_from_the_second_run_with_its_paired_interval(
     report: ModuleType,
 ) -> None:
