@@ -69,10 +69,8 @@ def targets(summary: dict[str, Any], second: dict[str, Any] | None = None) -> li
                 f"| ≤ 30 s on the ~1,300-token article ({LONG_ARTICLE}) | {long_a:.1f} s{again} | "
                 f"{_mark(long_a <= 30)} |"
             )
-        lines.append(
-            f"| peak RSS ≤ 3 GB | {gigabytes(a['peak_rss_mb']):.2f} GB | "
-            f"{_mark(gigabytes(a['peak_rss_mb']) <= 3.0)} |"
-        )
+        peak = gigabytes(a["peak_rss_mb"])
+        lines.append(f"| peak RSS ≤ 3 GB | {peak:.2f} GB | {_mark(peak <= 3.0)} |")
     if a and c:
         ratio = a["total_wall_s"] / c["total_wall_s"]
         lines.append(
