@@ -166,3 +166,24 @@ def test_mutual_or_reciprocal_after_a_named_subject_is_that_sides_act() -> None:
     assert actor("Mutual recognition of standards was agreed.", two, "concession") == BOTH
     # "together" still joins two sides: "X will work together with Y"
     assert actor("Canada will work together with Japan on standards.", two, "concession") == (BOTH)
+
+
+def test_expand_aliases_adds_a_countrys_seats_of_government_the_text_uses() -> None:
+    text = "The Pentagon asked Anthropic to drop its limits. DoD officials said talks go on."
+    us, company = expand_aliases([Party(name="United States"), Party(name="Anthropic")], text)
+    assert {"Pentagon", "DoD"} <= set(us.aliases)
+    assert "DOD" not in us.aliases  # one spelling per name: the one the text uses
+    assert "White House" not in us.aliases  # the text does not name it
+    assert not company.aliases
+    # a seat of government that is a side of its own stays that side's
+    declared = [Party(name="United States"), Party(name="Pentagon")]
+    assert "Pentagon" not in expand_aliases(declared, text)[0].aliases
+
+
+def test_expand_aliases_takes_no_title_as_a_name() -> None:
+    text = "Prime Minister Netanyahu spoke. The Big 3 Auto Companies made a big offer."
+    pm, companies = expand_aliases(
+        [Party(name="Prime Minister Netanyahu"), Party(name="Big 3 Auto Companies")], text
+    )
+    assert "Prime" not in pm.aliases
+    assert "Big" not in companies.aliases

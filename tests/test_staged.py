@@ -277,6 +277,15 @@ def test_aliases_the_report_never_uses_are_dropped() -> None:
     assert parties == {"Ukraine": ["Kyiv"], "United States": []}
 
 
+def test_a_mediators_country_is_no_alias_of_a_side() -> None:
+    from summarizer.strategies.sides import clean_parties
+
+    article = "Iran released five Americans. I thank the Sultan of Oman and the Iranian regime."
+    found = _found(("Iran", "state", ["Oman", "Iranian regime"]), ("United States", "state", []))
+    parties = {p.name: p.aliases for p in clean_parties(found, article)}
+    assert parties["Iran"] == ["Iranian regime"]
+
+
 def test_a_country_declared_twice_by_other_names_is_one_side() -> None:
     from summarizer.strategies.sides import clean_parties
 

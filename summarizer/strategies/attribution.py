@@ -18,8 +18,9 @@ roles with a few reliable signals, which this module reads:
   first declared side it is not addressed to.
 
 Sides are also found by the names news uses for them: :func:`expand_aliases` adds a
-country's demonym and capital ("China": "Chinese", "Beijing") and an organisation's
-head noun ("Graduate Workers Union": "the union") when no other side claims them.
+country's demonym, capital and seats of government ("China": "Chinese", "Beijing";
+"United States": "the Pentagon", "State Department") and an organisation's head noun
+("Graduate Workers Union": "the union") when no other side claims them.
 """
 
 from __future__ import annotations
@@ -84,6 +85,53 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
     "Turkey": ("Turkish", "Ankara", "Türkiye"),
     "Taiwan": ("Taiwanese", "Taipei"),
     "Switzerland": ("Swiss", "Bern"),
+    "Oman": ("Omani", "Muscat"),
+    "Pakistan": ("Pakistani", "Islamabad"),
+    "Afghanistan": ("Afghan", "Kabul"),
+    "Iraq": ("Iraqi", "Baghdad"),
+    "Syria": ("Syrian", "Damascus"),
+    "Lebanon": ("Lebanese", "Beirut"),
+    "Venezuela": ("Venezuelan", "Caracas"),
+    "Cuba": ("Cuban", "Havana"),
+    "Colombia": ("Colombian", "Bogota"),
+    "Belarus": ("Belarusian", "Minsk"),
+    "Armenia": ("Armenian", "Yerevan"),
+    "Azerbaijan": ("Azerbaijani", "Baku"),
+    "South Africa": ("South African", "Pretoria"),
+    "Nigeria": ("Nigerian", "Abuja"),
+    "Netherlands": ("Dutch",),
+    "Belgium": ("Belgian",),
+    "Sweden": ("Swedish", "Stockholm"),
+    "Greece": ("Greek", "Athens"),
+    "Singapore": ("Singaporean",),
+    "New Zealand": ("New Zealander",),
+}
+#: Seats and departments of a country's government that news names in its place ("the
+#: Pentagon requested ..."): aliases of a side that is the country, never sides of their
+#: own (so ``complete_sides`` does not count them). General knowledge; only names that
+#: stand for one country.
+_GOVERNMENT: dict[str, tuple[str, ...]] = {
+    "United States": (
+        "White House",
+        "Pentagon",
+        "Department of Defense",
+        "Defense Department",
+        "DOD",
+        "DoD",
+        "Department of War",
+        "War Department",
+        "State Department",
+        "Department of State",
+        "Treasury Department",
+        "Department of the Treasury",
+        "Commerce Department",
+        "Department of Commerce",
+        "USTR",
+        "U.S. Trade Representative",
+    ),
+    "United Kingdom": ("Downing Street", "Whitehall", "Foreign Office"),
+    "China": ("State Council", "MOFCOM", "Zhongnanhai"),
+    "France": ("Elysee", "Élysée", "Quai d'Orsay"),
 }
 _COUNTRY_KEYS = {normalize_name(k): k for k in _COUNTRIES}
 for _country, _other_names in _COUNTRIES.items():
@@ -99,7 +147,12 @@ _HEADS = frozenset(
 _GENERIC_FIRST = frozenset(
     "the united national federal european international global world city county state "
     "new north south east west northern southern eastern western republic government "
-    "ministry department office".split()
+    "ministry department office "
+    # a title or an adjective is not a name of its own ("Prime Minister Netanyahu": not
+    # "Prime"; "Big 3 Auto Companies": not "Big")
+    "prime president secretary minister speaker chancellor king queen emir sheikh "
+    "governor mayor senator chairman chairwoman ambassador acting deputy vice chief "
+    "big".split()
 )
 
 
@@ -119,7 +172,7 @@ def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Pa
         for name in (party.name, *party.aliases):
             country = _COUNTRY_KEYS.get(normalize_name(name))
             if country:
-                extra[i].extend((country, *_COUNTRIES[country]))
+                extra[i].extend((country, *_COUNTRIES[country], *_GOVERNMENT.get(country, ())))
                 break
         words = party.name.split()
         if len(words) >= 2 and words[-1].casefold() in _HEADS:
@@ -133,14 +186,15 @@ def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Pa
             claims.setdefault(normalize_name(alias), set()).add(i)
     out = []
     for i, party in enumerate(parties):
-        added = [
-            a
-            for a in dict.fromkeys(extra[i])
-            if normalize_name(a) not in taken
-            and claims[normalize_name(a)] == {i}
-            and (text is None or named(text, a))
-        ]
-        out.append(party.model_copy(update={"aliases": [*party.aliases, *added]}))
+        added: dict[str, str] = {}  # one spelling per name ("DOD", "DoD")
+        for a in extra[i]:
+            key = normalize_name(a)
+            if key in added or key in taken or claims[key] != {i}:
+                continue
+            if text is None or named(text, a):
+                added[key] = a
+        aliases = [*party.aliases, *added.values()]
+        out.append(party.model_copy(update={"aliases": aliases}))
     return out
 
 
