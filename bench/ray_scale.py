@@ -443,8 +443,8 @@ ASSUMPTIONS: dict[str, Any] = {
     "nodes": [1, 10, 100],
     "node_memory_gib": 24.0,
     "node_memory_reserved_gib": 2.0,  # OS, raylet, object store headroom
-    "local_actor_memory_gib": 2.2,  # an engine without Ray's share (measured 2.45 GiB in
-    # one process with `--engine local`, 2.64 GiB as a Ray actor; the engine reserves 3 GiB)
+    "local_actor_memory_gib": 3.0,  # what the engine reserves per embedded-model actor
+    # (measured 2.45 GiB in one process with `--engine local`, 2.64 GiB as a Ray actor)
     "local_cores_per_actor": 2,  # what the measured actor had; llama.cpp uses every core
     "node_cores": [2, 16],  # a node like this machine, and a 16-core node
     "efficiency": {"1": 1.0, "10": 0.9, "100": 0.8},  # scheduling, stragglers, one driver
