@@ -28,7 +28,7 @@ from summarizer.evaluation.gold import load_gold_dir
 from summarizer.grounding.sentences import split_sentences
 from summarizer.schema import Party
 from summarizer.strategies.attribution import actor, expand_aliases, first_mention
-from summarizer.strategies.staged import attribute
+from summarizer.strategies.items import attribute
 
 ROOT = Path(__file__).resolve().parent.parent
 _BOTH = re.compile(

@@ -53,9 +53,10 @@ from summarizer.evaluation.runs import load_predictions
 from summarizer.evaluation.scoring import Prediction, score_run
 from summarizer.grounding.sentences import Sentence
 from summarizer.similarity.text import make_similarity
+from summarizer.strategies.items import Decision
 from summarizer.strategies.judge import judgement_features
 from summarizer.strategies.selector import FIELDS, JUDGE_SCALE, load_floors
-from summarizer.strategies.staged import RULES_REVISION, Decision
+from summarizer.strategies.staged import RULES_REVISION
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 3.0  # as the cue and judgement features

@@ -47,10 +47,11 @@ from summarizer.io.inputs import article_sha256, make_article
 from summarizer.similarity.text import make_similarity
 from summarizer.strategies.gate import THRESHOLD as GATE_THRESHOLD
 from summarizer.strategies.gate import load_gate
+from summarizer.strategies.items import Decision, items_of
 from summarizer.strategies.judge import judgement_features
 from summarizer.strategies.selector import ALL, FLOORS_PATH, Candidate, Selector, load_selector
 from summarizer.strategies.sides import author_of, speaker_side
-from summarizer.strategies.staged import Decision, StagedStrategy, attribute_by_roles, items_of
+from summarizer.strategies.staged import StagedStrategy, attribute_by_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = (0.5, 0.45, 0.4, 0.35, 0.3)

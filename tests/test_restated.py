@@ -6,9 +6,9 @@ from __future__ import annotations
 from summarizer.grounding.sentences import Sentence, split_sentences
 from summarizer.schema import Demand, Evidence, Party
 from summarizer.strategies.encoder import DIM
+from summarizer.strategies.items import Decision, items_of
 from summarizer.strategies.restated import Said, drop_restated
 from summarizer.strategies.selector import Candidate, base_features
-from summarizer.strategies.staged import Decision, items_of
 
 TEXT = (
     "I am calling on Congress to pass the rail agreement immediately. "  # 1

@@ -15,8 +15,8 @@ from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
 from summarizer.schema import Party
 from summarizer.settings import Settings
+from summarizer.strategies.items import attribute, status_of
 from summarizer.strategies.selector import ALL, FIELDS, Head, Heads, Selector, load_selector
-from summarizer.strategies.staged import attribute, status_of
 
 TEXT = (
     "Negotiators for Canada and Mexico met in Ottawa on Tuesday to settle a dispute over "
@@ -37,17 +37,31 @@ SIDES = {
 }
 
 
-class ScriptedBackend(MockBackend):
-    """The public MockBackend: the sides call answers Canada and Mexico, and one-token
-    questions are answered by rules."""
+OPEN = {"open_issues": ["access for Mexican trucks to Canadian highways"]}
 
-    def __init__(self) -> None:
-        super().__init__(lambda messages, index: SIDES, name="scripted", choices=self.rule)
+
+class ScriptedBackend(MockBackend):
+    """The public MockBackend: the sides call answers Canada and Mexico, the open-issue
+    call one phrase (or ``open_answers`` in turn), and one-token questions are answered
+    by rules."""
+
+    def __init__(self, open_answers: Sequence[Any] = (OPEN,), sides: Any = None) -> None:
+        super().__init__(self.answer, name="scripted", choices=self.rule)
+        self.sides = SIDES if sides is None else sides
         self.choices: list[str] = []
+        self.open_answers = list(open_answers)
+        self.open_calls = 0
+
+    def answer(self, messages: list[dict[str, str]], index: int) -> Any:
+        if not any("still open" in m["content"] for m in messages if m["role"] == "user"):
+            return self.sides
+        self.open_calls += 1
+        return self.open_answers[min(self.open_calls, len(self.open_answers)) - 1]
 
     @property
     def structured_calls(self) -> int:
-        assert all(c.schema and c.schema["title"] == "StagedParties" for c in self.calls)
+        titles = {"StagedParties", "OpenIssueList"}
+        assert all(c.schema and c.schema["title"] in titles for c in self.calls)
         return len(self.calls)
 
     def rule(self, messages: list[dict[str, str]], options: Sequence[str]) -> dict[str, float]:
@@ -99,12 +113,92 @@ def test_staged_items_are_exact_spans_with_declared_sides(staged: Selector) -> N
     assert ("Mexico", "Canada", "Mexico agreed to cut") in concessions
     both = [c for c in summary.concessions if c.text.startswith("Both sides")]
     assert {c.party for c in both} == {"Canada", "Mexico"}  # "both": one item per side
-    assert [o.text[:6] for o in summary.open_issues] == ["Access"]
-    for item in [*summary.demands, *summary.concessions, *summary.open_issues]:
+    for item in [*summary.demands, *summary.concessions]:
         ev = item.evidence[0]
         assert TEXT[ev.start : ev.end] == ev.text == item.text
+    # the open issue is the phrase the open-issue call gave, its evidence the sentence
+    (issue,) = summary.open_issues
+    assert issue.text == "access for Mexican trucks to Canadian highways"
+    ev = issue.evidence[0]
+    assert TEXT[ev.start : ev.end] == ev.text and ev.text.startswith("Access for Mexican")
     assert summary.run.usage.calls == backend.structured_calls + len(backend.choices)
     assert summary.run.prompt.name == "staged-choice"
+
+
+def test_the_heads_open_issues_variant_asks_no_open_issue_call(staged: Selector) -> None:
+    backend = ScriptedBackend()
+    summary = Pipeline(backend, Settings(strategy="staged-heads-oi")).summarize(make_article(TEXT))
+    assert backend.open_calls == 0
+    (issue,) = summary.open_issues  # the sentence the heads passed, word for word
+    assert issue.text == issue.evidence[0].text and issue.text.startswith("Access for")
+
+
+def test_an_unfaithful_open_issue_is_re_asked(staged: Selector) -> None:
+    wrong = {"open_issues": ["access for Mexican trucks to Canadian highways by 2030"]}
+    backend = ScriptedBackend([wrong, OPEN])
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert backend.open_calls == 2  # "2030" is not in the sentence: re-asked once
+    assert [o.text for o in summary.open_issues] == [OPEN["open_issues"][0]]
+
+
+def test_an_open_issue_still_unfaithful_after_the_re_asks_is_dropped(staged: Selector) -> None:
+    kept = "access for Mexican trucks to Canadian highways"
+    answers = [
+        {"open_issues": [kept, "whether Canada will not cut its tariffs"]},  # a negation
+        {"open_issues": [kept, "whether Canada will not cut its tariffs"]},
+    ]
+    backend = ScriptedBackend(answers)
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert backend.open_calls == 2
+    assert [o.text for o in summary.open_issues] == [kept]
+    assert summary.run.dropped_items == 1
+
+
+def test_two_open_issues_on_one_sentence_are_one_item(staged: Selector) -> None:
+    twice = {
+        "open_issues": [
+            "access for Mexican trucks to Canadian highways",
+            "whether Mexican trucks get access to Canadian highways",
+        ]
+    }
+    backend = ScriptedBackend([twice])
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert [o.text for o in summary.open_issues] == [twice["open_issues"][0]]
+
+
+def test_an_open_issue_the_article_does_not_say_is_dropped() -> None:
+    from summarizer.grounding.sentences import split_sentences
+    from summarizer.strategies.open_issues import OpenIssueList, Tie, open_issue_items
+    from summarizer.strategies.selector import base_features
+
+    sentences = split_sentences(TEXT)
+    tie = Tie(sentences, base_features([s.text for s in sentences]))
+    answer = OpenIssueList.model_construct(
+        open_issues=["the price of football tickets in Brazil", "access for Mexican trucks"]
+    )
+    assert tie("the price of football tickets in Brazil")[0] is None
+    parties = [Party(name="Canada"), Party(name="Mexico")]
+    (item,) = open_issue_items(answer, tie, parties)
+    assert item.text == "access for Mexican trucks"
+    assert item.parties == ["Canada", "Mexico"]  # the sentence names Mexican and Canadian
+
+
+def test_a_long_article_is_shown_in_part() -> None:
+    from summarizer.grounding.sentences import split_sentences
+    from summarizer.prompts import load_prompt
+    from summarizer.strategies.open_issues import MAX_CHARS, Tie, open_request
+
+    filler = "".join(f"Background sentence number {i} says nothing new.\n" for i in range(600))
+    text = TEXT + filler + "Whether the truce holds is unclear.\n"
+    assert len(text) > MAX_CHARS
+    sentences = split_sentences(text)
+    tie = Tie(sentences, np.zeros((len(sentences), 390)))
+    shown = [s for s in sentences if "Background sentence number 300 " in s.text]
+    request = open_request(load_prompt("staged-open"), text, sentences, shown, tie, 1)
+    user = request.messages[-1]["content"]
+    assert "Negotiators for Canada" in user and "Whether the truce holds" in user
+    assert "number 300 " in user and "number 200 " not in user
+    assert len(user) < MAX_CHARS
 
 
 def test_the_selector_only_variant_asks_no_judge_questions(staged: Selector) -> None:
@@ -198,12 +292,9 @@ def test_option_probabilities_from_top_tokens() -> None:
     assert option_probs([], ["yes", "no"]) == {"yes": 0.5, "no": 0.5}
 
 
-def test_one_declared_side_makes_no_demand_or_concession(
-    staged: Selector, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = ScriptedBackend()
+def test_one_declared_side_makes_no_demand_or_concession(staged: Selector) -> None:
     one_side = {"parties": [{"name": "Canada", "kind": "state", "aliases": []}]}
-    monkeypatch.setattr(backend, "_answers", lambda messages, index: one_side)
+    backend = ScriptedBackend(sides=one_side)
     summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
     assert summary.demands == [] and summary.concessions == []
     assert summary.open_issues  # an open issue needs no counterpart
@@ -525,7 +616,7 @@ def test_a_legislature_the_body_names_often_is_a_side() -> None:
 
 
 def test_list_introductions_and_thanks_state_no_act() -> None:
-    from summarizer.strategies.staged import states_no_act
+    from summarizer.strategies.items import states_no_act
 
     assert states_no_act("Both governments commit to the following steps by 1 May:")
     assert states_no_act("I thank the Foreign Minister of Norway for hosting the talks.")

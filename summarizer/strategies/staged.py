@@ -1,4 +1,5 @@
-"""The staged strategy, built for small models: select, name the sides, judge, attribute.
+"""The staged strategy, built for small models: select, name the sides, judge, attribute,
+ask for the open issues.
 
 1. **Candidates** (no model call): the selector's prefilter (MiniLM embedding and cue
    words, ``selector.py``) keeps the sentences whose best score reaches its floor
@@ -17,7 +18,8 @@
 3. **Judgements** (``prompts/staged-judge``): for each candidate, four one-token
    questions (demand? concession? open issue? which kind?). Their probabilities, not
    the greedy answers, join the sentence's features, and the selector's final heads
-   (trained leave-one-article-out on the gold set) decide its fields. The sentence
+   (trained leave-one-article-out on the gold set) decide its demands and concessions
+   (and, in variants that do not ask step 6's question, its open issues). The sentence
    comes before the question, so the four questions share a cached prefix.
 4. **Attribution** (``attribution.py``, no model call): the acting side is read from
    the roles the sentence gives each side: a side aimed at ("urged Japan", "tariffs on
@@ -31,15 +33,23 @@
    Code repairs the rest: "both" is one item per side, but a joint act of the only two
    sides is no demand ("China and the United States agreed to hold talks"); ``to`` is
    the other side when there are two.
-5. Each item's text is its sentence: an exact span of the article, faithful by
-   construction. A sentence that introduces a list (ends with ":") or thanks someone
-   gives no item, and a side's demand restated later in the article is kept once
-   (``restated.py``). The summary is the article's lede sentence.
+5. **Demands and concessions** (``items.py``): each item's text is its sentence, an
+   exact span of the article, faithful by construction. A sentence that introduces a
+   list (ends with ":") or thanks someone gives no item, and a side's demand restated
+   later in the article is kept once (``restated.py``). The summary is the article's
+   lede sentence.
+6. **Open issues** (``prompts/staged-open``, one constrained call, ``open_issues.py``):
+   the model reads the whole article and lists one to three open issues as short
+   phrases; code ties each to the sentence most like it (its evidence) and re-asks,
+   then drops, a phrase that says what its sentence does not (a number, a negation, a
+   polarity word, a name).
 
 Variants (``--strategy``), for the ablation in evals/README.md:
 ``staged`` (all of the above), ``staged-selector`` (no judgements: the prefilter's
-heads decide), ``staged-choice`` (the model picks the acting side as a multiple
-choice among the declared sides and "both", read from token probabilities).
+heads decide every field), ``staged-choice`` (the model picks the acting side as a
+multiple choice among the declared sides and "both", read from token probabilities),
+``staged-heads-oi`` (no step 6: the final heads' open-issue sentences, the default
+until run 13).
 """
 
 from __future__ import annotations
@@ -47,37 +57,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ..backends import Backend
 from ..grounding.citations import Items
-from ..grounding.faithfulness import negated_act, ongoing_restriction
 from ..grounding.sentences import Sentence
 from ..io.inputs import Article, article_sha256
 from ..prompts import Prompt, load_prompt
-from ..schema import (
-    Concession,
-    Demand,
-    Evidence,
-    OpenIssue,
-    Party,
-    PromptInfo,
-)
-from .attribution import (
-    BOTH,
-    actor,
-    complete_sides,
-    expand_aliases,
-    first_mention,
-)
-from .encoder import DIM
+from ..schema import OpenIssue, Party, PromptInfo
+from .attribution import BOTH, actor, complete_sides, expand_aliases
 from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
+from .items import Decision, items_of, lede
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
-from .restated import Said, drop_restated
+from .open_issues import OpenIssueList, Tie, open_issue_items, open_request
 from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
 from .sides import (
     StagedParties,
@@ -91,50 +85,19 @@ from .structured import Meter, Request, choose, structured
 
 log = logging.getLogger("summarizer")
 
-MAX_TEXT = 600  # schema.NonEmpty
-VARIANTS = ("staged", "staged-selector", "staged-choice")
+VARIANTS = ("staged", "staged-selector", "staged-choice", "staged-heads-oi")
+#: Variants whose open issues come from the whole-article call (``open_issues.py``);
+#: the others take the sentences the heads pass as open issues.
+ASKED_OPEN = ("staged", "staged-choice")
 LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "14"
+RULES_REVISION = "15"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
     return "\n".join(f"[{s.number}] {' '.join(s.text.split())}" for s in sentences)
-
-
-def lede(sentences: Sequence[Sentence]) -> str:
-    """The first sentence of at least six words: the article's own summary of itself."""
-    for s in sentences:
-        if len(s.text.split()) >= 6:
-            return s.text[:MAX_TEXT].strip()
-    return sentences[0].text[:MAX_TEXT].strip() if sentences else ""
-
-
-def attribute(
-    by: str, names: Sequence[str], mentioned: Sequence[str]
-) -> list[tuple[str, str | None]]:
-    """(by, to) pairs after repair: "both" is one item per side, and with exactly two
-    sides ``to`` is the other one."""
-    if by == BOTH:
-        pool = list(mentioned) if len(mentioned) >= 2 else list(names)
-        return [(b, _other(b, names)) for b in pool[:2]]
-    return [(by, _other(by, names))]
-
-
-def _other(by: str, names: Sequence[str]) -> str | None:
-    others = [n for n in names if n != by]
-    return others[0] if len(others) == 1 else None
-
-
-@dataclass
-class Decision:
-    """What the strategy decided for one candidate sentence."""
-
-    candidate: Candidate
-    fields: tuple[str, ...]
-    actors: dict[str, str] = field(default_factory=dict)  # field -> side name or "both"
 
 
 @dataclass
@@ -152,6 +115,7 @@ class StagedStrategy:
         self.parties_prompt: Prompt = load_prompt("staged-parties")
         self.judge_prompt: Prompt = judge_prompt()
         self.attribute_prompt: Prompt = load_prompt("staged-attribute")
+        self.open_prompt: Prompt = load_prompt("staged-open")
         if self.selector is None:
             self.selector = load_selector()
         if self.gate is None:
@@ -165,10 +129,10 @@ class StagedStrategy:
 
     @property
     def info(self) -> PromptInfo:
-        """One stamp for the three prompts, the selector's and gate's weights, the
+        """One stamp for the four prompts, the selector's and gate's weights, the
         prefilter's floors and the rules' revision."""
         assert self.selector is not None and self.gate is not None and self.floors is not None
-        prompts = (self.parties_prompt, self.judge_prompt, self.attribute_prompt)
+        prompts = (self.parties_prompt, self.judge_prompt, self.attribute_prompt, self.open_prompt)
         weights = (self.selector.sha256, self.gate.sha256, self.floors.sha256)
         parts = [p.sha256 for p in prompts] + list(weights) + [RULES_REVISION]
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -281,8 +245,39 @@ class StagedStrategy:
             [] if self.variant == "staged-selector" else self._judge(backend, candidates, meter)
         )
         decisions = self._decide(article, candidates, judgements)
+        asked = self.variant in ASKED_OPEN
+        if asked:  # the open issues come from the whole-article call below
+            for d in decisions:
+                d.fields = tuple(f for f in d.fields if f != "open_issues")
+            decisions = [d for d in decisions if d.fields]
         self._attribute(backend, decisions, parties, meter, article)
-        return items_of(decisions, parties, sentences)
+        items = items_of(decisions, parties, sentences)
+        if asked:
+            items.open_issues = self._open_issues(
+                backend, article, sentences, x, candidates, parties, meter
+            )
+        return items
+
+    def _open_issues(
+        self,
+        backend: Backend,
+        article: Article,
+        sentences: Sequence[Sentence],
+        x: Vector,
+        candidates: Sequence[Candidate],
+        parties: list[Party],
+        meter: Meter,
+    ) -> list[OpenIssue]:
+        """One call lists the article's open issues; code ties each to its sentence
+        (``open_issues.py``)."""
+        tie = Tie(sentences, x)
+        shown = [c.sentence for c in candidates]
+        request = open_request(
+            self.open_prompt, article.text, sentences, shown, tie, self.max_reasks
+        )
+        answer = structured(backend, request, meter)
+        assert isinstance(answer, OpenIssueList)
+        return open_issue_items(answer, tie, parties)
 
     async def arun(
         self, article: Article, sentences: Sequence[Sentence], backend: Backend, meter: Meter
@@ -312,83 +307,3 @@ def attribute_by_roles(
             if f != "open_issues":
                 act = "demand" if f == "demands" else "concession"
                 d.actors[f] = actor(d.candidate.sentence.text, parties, act, speaker)
-
-
-def items_of(
-    decisions: Sequence[Decision], parties: list[Party], sentences: Sequence[Sentence]
-) -> Items:
-    """Items from decisions: each item's text and evidence are its sentence; a side's
-    demand restated later in the article is kept once (``restated.py``)."""
-    out = Items(parties=parties, summary=lede(sentences))
-    names = [p.name for p in parties]
-    said: dict[int, Said] = {}
-    for d in decisions:
-        s = d.candidate.sentence
-        if states_no_act(s.text):
-            continue
-        evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
-        text = s.text[:MAX_TEXT].strip()
-        mentioned = [p.name for p in parties if first_mention(s.text, p) >= 0]
-        said[s.number] = Said(d.candidate.features[:DIM], frozenset(mentioned))
-        for f in d.fields:
-            if f != "open_issues" and len(names) < 2:
-                continue  # a demand or a concession needs another side
-            if f == "concessions" and (negated_act(s.text) or ongoing_restriction(s.text)):
-                continue  # "did not agree to ...", "continued to restrict ...": never a concession
-            if f == "open_issues":
-                out.open_issues.append(
-                    OpenIssue(text=text, parties=mentioned or names, evidence=evidence)
-                )
-                continue
-            if f == "demands" and d.actors[f] == BOTH and len(names) == 2:
-                continue  # "China and the United States agreed to hold talks": joint, not asked
-            for by, to in attribute(d.actors[f], names, mentioned):
-                if f == "demands":
-                    out.demands.append(Demand(party=by, to=to, text=text, evidence=evidence))
-                else:
-                    out.concessions.append(
-                        Concession(
-                            party=by, to=to, text=text, status=status_of(s.text), evidence=evidence
-                        )
-                    )
-    out.demands = drop_restated(out.demands, said)
-    return out
-
-
-_THANKS = re.compile(
-    r"^((today|first|again|also),?\s+)?(I|We|Let me|Let us)\s+((also|again|deeply|truly|"
-    r"especially|want to|would like to|must)\s+)*"
-    r"(thank|am grateful|are grateful|give (special )?thanks)\b"
-    r"|^(I['\u2019]m|We['\u2019]re|I['\u2019]d like to|We['\u2019]d like to)\s+((also|deeply|"
-    r"truly)\s+)*(grateful|thank)\b",
-    re.IGNORECASE,
-)
-_SECOND_CLAUSE = re.compile(r"[,;]\s+(and|but|while)\s+(I|we|they|he|she|it|the)\b|;", re.I)
-
-
-def states_no_act(sentence: str) -> bool:
-    """A sentence that introduces a list ("The Parties commit to take the following
-    actions:"; its items follow) or only thanks someone ("I thank the Emir of Qatar for
-    ..."; not "We thank Qatar, and we call on Hamas to ...") states no demand,
-    concession or open issue of its own."""
-    text = sentence.strip()
-    if text.endswith(":"):
-        return True
-    return _THANKS.match(text) is not None and _SECOND_CLAUSE.search(text) is None
-
-
-_IMPLEMENTED = re.compile(
-    r"\b(lowered|reduced|removed|suspended|lifted|released|cut|eliminated|signed|"
-    r"approved|delivered|paid|implemented|took effect|has (agreed|begun))\b",
-    re.IGNORECASE,
-)
-_OFFERED = re.compile(r"\b(offer(s|ed)?|propos(e|ed|es|al)|would|could|willing)\b", re.IGNORECASE)
-
-
-def status_of(sentence: str) -> Any:
-    """offered / agreed / implemented, from the sentence's verbs (agreed by default)."""
-    if _OFFERED.search(sentence):
-        return "offered"
-    if _IMPLEMENTED.search(sentence):
-        return "implemented"
-    return "agreed"

@@ -1,0 +1,157 @@
+"""Open issues, asked of the whole article (``prompts/staged-open``).
+
+The sentence classifier ranks open issues poorly (among the gold articles' candidate
+sentences, no signal it has reaches an area under the ROC curve of 0.64), and a whole
+sentence scores low against the short phrases readers use for them. So the staged
+strategy asks the model once, with the whole article, for one to three open issues as
+short phrases ("whether the duty cut will cover hybrid models"), then in code:
+
+- ties each phrase to the article sentence most like it (MiniLM cosine, at least
+  :data:`TIE_FLOOR`): that sentence is the item's evidence, an exact span;
+- rejects a phrase tied to no sentence, or unfaithful to its sentence
+  (``faithfulness.problem``: a number, a negation, a polarity word or a name the
+  sentence does not have), and re-asks with the reasons; when the re-asks are spent,
+  such a phrase is dropped;
+- keeps one phrase per sentence.
+
+The item's text is the phrase: an explicit paraphrase, checked against its evidence.
+An article longer than :data:`MAX_CHARS` is shown as its first and last sentences and
+the selector's candidates, in article order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
+
+from ..grounding.faithfulness import problem
+from ..grounding.sentences import Sentence
+from ..prompts import Prompt
+from ..schema import Evidence, OpenIssue, Party
+from .attribution import first_mention
+from .encoder import DIM, shared_encoder
+from .selector import Vector
+from .structured import Meter, Request, Rescue
+
+#: The least cosine similarity between a phrase and the sentence it is tied to.
+TIE_FLOOR = 0.3
+MAX_OPEN = 3
+MAX_PHRASE = 200  # characters
+#: Longer articles are shown in part (about 4,000 tokens; the engine's slot has 8,192).
+MAX_CHARS = 16_000
+EDGE_SENTENCES = 3  # shown from each end of a long article
+
+
+class OpenIssueList(BaseModel):
+    """The model's answer: one to three short phrases."""
+
+    open_issues: list[str] = Field(min_length=1, max_length=MAX_OPEN)
+
+    @model_validator(mode="after")
+    def _check(self, info: ValidationInfo) -> OpenIssueList:
+        tie: Tie | None = (info.context or {}).get("tie")
+        if tie is None:
+            return self
+        problems = []
+        for i, phrase in enumerate(self.open_issues):
+            why = tie(phrase)[1]
+            if why:
+                problems.append(f"open_issues[{i}] {phrase!r}: {why}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+@dataclass(frozen=True)
+class Tie:
+    """Ties a phrase to the article sentence most like it."""
+
+    sentences: Sequence[Sentence]
+    vectors: Vector  # the sentences' MiniLM embeddings (n x DIM, L2-normalised)
+
+    def __call__(self, phrase: str) -> tuple[Sentence | None, str | None]:
+        """The sentence and why the phrase may not stand for it (None: it may)."""
+        text = " ".join(phrase.split())
+        if not text or len(text) > MAX_PHRASE or not self.sentences:
+            return None, f"write a short phrase of at most {MAX_PHRASE} characters"
+        vector = shared_encoder().embed([text])[0].astype(np.float64)
+        sims = self.vectors[:, :DIM] @ vector
+        best = int(np.argmax(sims))
+        if sims[best] < TIE_FLOOR:
+            return None, "the report says nothing like it: use the report's own words"
+        sentence = self.sentences[best]
+        return sentence, problem(text, sentence.text)
+
+
+def open_request(
+    prompt: Prompt,
+    text: str,
+    sentences: Sequence[Sentence],
+    shown: Sequence[Sentence],
+    tie: Tie,
+    max_reasks: int,
+) -> Request:
+    """The call: the article (``shown`` when it is longer than :data:`MAX_CHARS`)."""
+    if len(text) > MAX_CHARS:
+        wanted = {s.number for s in shown}
+        wanted.update(s.number for s in sentences[:EDGE_SENTENCES])
+        wanted.update(s.number for s in sentences[-EDGE_SENTENCES:])
+        text = "\n".join(" ".join(s.text.split()) for s in sentences if s.number in wanted)
+    return Request(
+        messages=prompt.messages(text=text),
+        response_model=OpenIssueList,
+        max_reasks=max_reasks,
+        max_tokens=200,
+        rescue=_rescuer(tie),
+        context={"tie": tie},
+    )
+
+
+def _rescuer(tie: Tie) -> Rescue:
+    """When the re-asks are spent: the last answer's phrases that may stand, or none."""
+
+    def rescue(text: str | None, meter: Meter) -> OpenIssueList | None:
+        try:
+            data: Any = json.loads(text or "")
+        except json.JSONDecodeError:
+            return None
+        found = data.get("open_issues") if isinstance(data, dict) else None
+        phrases = [p for p in found if isinstance(p, str)][:MAX_OPEN] if found else []
+        kept = [p for p in phrases if _stands(tie(p))]
+        meter.dropped_items += len(phrases) - len(kept)
+        return OpenIssueList.model_construct(open_issues=kept)
+
+    return rescue
+
+
+def _stands(tied: tuple[Sentence | None, str | None]) -> bool:
+    return tied[0] is not None and tied[1] is None
+
+
+def open_issue_items(answer: OpenIssueList, tie: Tie, parties: Sequence[Party]) -> list[OpenIssue]:
+    """One item per phrase that stands, one per sentence; the sides its sentence names
+    (all the sides when it names none)."""
+    out: list[OpenIssue] = []
+    used: set[int] = set()
+    for phrase in answer.open_issues:
+        sentence, why = tie(phrase)
+        if sentence is None or why is not None or sentence.number in used:
+            continue
+        used.add(sentence.number)
+        named = [p.name for p in parties if first_mention(sentence.text, p) >= 0]
+        evidence = Evidence(
+            start=sentence.start, end=sentence.end, text=sentence.text, sentence=sentence.number
+        )
+        out.append(
+            OpenIssue(
+                text=" ".join(phrase.split()),
+                parties=named or [p.name for p in parties],
+                evidence=[evidence],
+            )
+        )
+    return out
