@@ -68,9 +68,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--strategy",
         choices=STRATEGIES,
         default=None,
-        help="how the model is asked: 'staged' (selected sentences, then two small calls; the "
-        "default for the embedded model) or 'single' (one call fills everything; the default "
-        "for hosted models); see evals/README.md",
+        help="how the model is asked: 'staged' (selected sentences, then small calls for the "
+        "sides, each sentence's act and the open issues; the default for the embedded model) "
+        "or 'single' (one call fills everything; the default for hosted models); the other "
+        "names are the ablations of evals/README.md",
     )
     group.add_argument("--no-cache", action="store_true", help="ignore and do not fill the cache")
 

@@ -2,9 +2,10 @@
 
 - ``single``: one call fills the whole schema (per chunk). The default for hosted
   models, which handle the whole task at once.
-- ``staged`` (and its variants ``staged-selector``, ``staged-agree``): a trained
-  sentence selector, then two small constrained calls (the sides; each sentence's
-  act and sides). The default for the embedded model.
+- ``staged`` (and its variants ``staged-selector``, ``staged-choice``,
+  ``staged-heads-oi``): a trained sentence selector, a constrained call for the sides,
+  one-token judgements of each selected sentence, and a constrained call for the open
+  issues. The default for the embedded model.
 
 The numbers behind these defaults are in evals/README.md ("Strategies").
 """
