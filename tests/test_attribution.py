@@ -169,12 +169,13 @@ def test_mutual_or_reciprocal_after_a_named_subject_is_that_sides_act() -> None:
 
 
 def test_expand_aliases_adds_a_countrys_seats_of_government_the_text_uses() -> None:
-    text = "The Pentagon asked Anthropic to drop its limits. DoD officials said talks go on."
+    text = "The Pentagon asked Anthropic to drop its limits. DOD officials said talks go on."
     us, company = expand_aliases([Party(name="United States"), Party(name="Anthropic")], text)
-    assert {"Pentagon", "DoD"} <= set(us.aliases)
-    assert "DOD" not in us.aliases  # one spelling per name: the one the text uses
+    assert "Pentagon" in us.aliases
+    # "DOD" and "DoD" both match the text: one spelling per name
+    assert [a for a in us.aliases if a.casefold() == "dod"] == ["DOD"]
     assert "White House" not in us.aliases  # the text does not name it
-    assert not company.aliases
+    assert "Pentagon" not in company.aliases
     # a seat of government that is a side of its own stays that side's
     declared = [Party(name="United States"), Party(name="Pentagon")]
     assert "Pentagon" not in expand_aliases(declared, text)[0].aliases

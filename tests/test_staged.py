@@ -177,10 +177,55 @@ def test_an_open_issue_the_article_does_not_say_is_dropped() -> None:
         open_issues=["the price of football tickets in Brazil", "access for Mexican trucks"]
     )
     assert tie("the price of football tickets in Brazil")[0] is None
-    parties = [Party(name="Canada"), Party(name="Mexico")]
+    from summarizer.strategies.attribution import expand_aliases
+
+    parties = expand_aliases([Party(name="Canada"), Party(name="Mexico"), Party(name="Atlantis")])
     (item,) = open_issue_items(answer, tie, parties)
     assert item.text == "access for Mexican trucks"
     assert item.parties == ["Canada", "Mexico"]  # the sentence names Mexican and Canadian
+
+
+def test_a_phrase_copied_from_the_prompts_example_is_re_asked(staged: Selector) -> None:
+    from summarizer.prompts import load_prompt
+    from summarizer.strategies.open_issues import EXAMPLE_PHRASES
+
+    system = load_prompt("staged-open").messages(text="x")[0]["content"]
+    assert all(f'"{phrase}"' in system for phrase in EXAMPLE_PHRASES)  # kept in step
+    copied = {"open_issues": ["date of the next round of talks"]}
+    backend = ScriptedBackend([copied, OPEN])
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert backend.open_calls == 2
+    assert [o.text for o in summary.open_issues] == [OPEN["open_issues"][0]]
+
+
+def test_a_failed_open_issue_call_keeps_the_other_items(staged: Selector) -> None:
+    broken = {"open_issues": "not a list"}  # invalid, and nothing in it to salvage
+    backend = ScriptedBackend([broken])
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert backend.open_calls == 2  # asked, re-asked, then given up
+    assert summary.open_issues == []
+    assert summary.demands and summary.concessions  # the article keeps its other items
+
+
+def test_without_salvage_a_failed_open_issue_call_fails(staged: Selector) -> None:
+    from summarizer.errors import SummarizerError
+
+    backend = ScriptedBackend([{"open_issues": ["access for trucks by 2031"]}])
+    settings = Settings(strategy="staged", salvage=False)
+    with pytest.raises(SummarizerError):
+        Pipeline(backend, settings).summarize(make_article(TEXT))
+
+
+def test_a_phrase_too_long_is_not_an_open_issue() -> None:
+    from summarizer.grounding.sentences import split_sentences
+    from summarizer.strategies.open_issues import MAX_PHRASE, Tie
+    from summarizer.strategies.selector import base_features
+
+    sentences = split_sentences(TEXT)
+    tie = Tie(sentences, base_features([s.text for s in sentences]))
+    sentence, why = tie("access for Mexican trucks " * (MAX_PHRASE // 10))
+    assert sentence is None and why is not None and str(MAX_PHRASE) in why
+    assert Tie([], np.zeros((0, 390)))("access")[1] == "the report has no sentences"
 
 
 def test_a_long_article_is_shown_in_part() -> None:
@@ -194,11 +239,17 @@ def test_a_long_article_is_shown_in_part() -> None:
     sentences = split_sentences(text)
     tie = Tie(sentences, np.zeros((len(sentences), 390)))
     shown = [s for s in sentences if "Background sentence number 300 " in s.text]
-    request = open_request(load_prompt("staged-open"), text, sentences, shown, tie, 1)
+    request = open_request(load_prompt("staged-open"), text, sentences, shown, tie, max_reasks=1)
     user = request.messages[-1]["content"]
     assert "Negotiators for Canada" in user and "Whether the truce holds" in user
     assert "number 300 " in user and "number 200 " not in user
     assert len(user) < MAX_CHARS
+    # however many candidates there are, the excerpt stays within MAX_CHARS
+    request = open_request(
+        load_prompt("staged-open"), text, sentences, sentences, tie, max_reasks=1
+    )
+    user = request.messages[-1]["content"]
+    assert len(user) < MAX_CHARS + 200 and "Whether the truce holds" in user
 
 
 def test_the_selector_only_variant_asks_no_judge_questions(staged: Selector) -> None:

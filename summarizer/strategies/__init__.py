@@ -78,7 +78,9 @@ def make_strategy(
             overlap_chars=overlap_chars,
         )
     if name in VARIANTS:
-        return StagedStrategy(variant=name, max_reasks=max_reasks, temperature=temperature)
+        return StagedStrategy(
+            variant=name, max_reasks=max_reasks, temperature=temperature, salvage=salvage
+        )
     raise UsageError(f"unknown strategy {name!r} (choose from {', '.join(STRATEGIES)})")
 
 

@@ -31,112 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..schema import Party, normalize_name
+from .countries import COUNTRIES, GOVERNMENT, country_of
 
 BOTH = "both"
-
-# Country: (demonyms, capital, common short names). General knowledge, not tuned on gold.
-_COUNTRIES: dict[str, tuple[str, ...]] = {
-    "United States": (
-        "U.S.",
-        "US",
-        "USA",
-        "U.S.A.",
-        "America",
-        "American",
-        "Americans",
-        "Washington",
-    ),
-    "China": ("Chinese", "Beijing", "PRC"),
-    "United Kingdom": ("UK", "U.K.", "Britain", "British", "London"),
-    "European Union": ("EU", "E.U.", "Brussels", "European Commission"),
-    "Russia": ("Russian", "Russians", "Moscow", "Kremlin"),
-    "Ukraine": ("Ukrainian", "Ukrainians", "Kyiv", "Kiev"),
-    "Japan": ("Japanese", "Tokyo"),
-    "Canada": ("Canadian", "Canadians", "Ottawa"),
-    "Mexico": ("Mexican", "Mexico City"),
-    "India": ("Indian", "New Delhi", "Delhi"),
-    "Germany": ("German", "Berlin"),
-    "France": ("French", "Paris"),
-    "Italy": ("Italian", "Rome"),
-    "Spain": ("Spanish", "Madrid"),
-    "Poland": ("Polish", "Warsaw"),
-    "Norway": ("Norwegian", "Oslo"),
-    "Iceland": ("Icelandic", "Reykjavik"),
-    "Australia": ("Australian", "Canberra"),
-    "Brazil": ("Brazilian", "Brasilia"),
-    "Argentina": ("Argentine", "Argentinian", "Buenos Aires"),
-    "South Korea": ("South Korean", "Korean", "Seoul"),
-    "North Korea": ("North Korean", "Pyongyang"),
-    "Vietnam": ("Vietnamese", "Hanoi"),
-    "Thailand": ("Thai", "Bangkok"),
-    "Indonesia": ("Indonesian", "Jakarta"),
-    "Philippines": ("Philippine", "Filipino", "Manila"),
-    "Kenya": ("Kenyan", "Nairobi"),
-    "Zambia": ("Zambian", "Lusaka"),
-    "Kazakhstan": ("Kazakh", "Astana"),
-    "Kyrgyzstan": ("Kyrgyz", "Bishkek"),
-    "Uzbekistan": ("Uzbek", "Tashkent"),
-    "Qatar": ("Qatari", "Doha"),
-    "United Arab Emirates": ("UAE", "Emirati", "Abu Dhabi"),
-    "Saudi Arabia": ("Saudi", "Riyadh"),
-    "Iran": ("Iranian", "Tehran", "Iranian regime"),
-    "Israel": ("Israeli", "Israelis", "Jerusalem"),
-    "Egypt": ("Egyptian", "Cairo"),
-    "Turkey": ("Turkish", "Ankara", "Türkiye"),
-    "Taiwan": ("Taiwanese", "Taipei"),
-    "Switzerland": ("Swiss", "Bern"),
-    "Oman": ("Omani", "Muscat"),
-    "Pakistan": ("Pakistani", "Islamabad"),
-    "Afghanistan": ("Afghan", "Kabul"),
-    "Iraq": ("Iraqi", "Baghdad"),
-    "Syria": ("Syrian", "Damascus"),
-    "Lebanon": ("Lebanese", "Beirut"),
-    "Venezuela": ("Venezuelan", "Caracas"),
-    "Cuba": ("Cuban", "Havana"),
-    "Colombia": ("Colombian", "Bogota"),
-    "Belarus": ("Belarusian", "Minsk"),
-    "Armenia": ("Armenian", "Yerevan"),
-    "Azerbaijan": ("Azerbaijani", "Baku"),
-    "South Africa": ("South African", "Pretoria"),
-    "Nigeria": ("Nigerian", "Abuja"),
-    "Netherlands": ("Dutch",),
-    "Belgium": ("Belgian",),
-    "Sweden": ("Swedish", "Stockholm"),
-    "Greece": ("Greek", "Athens"),
-    "Singapore": ("Singaporean",),
-    "New Zealand": ("New Zealander",),
-}
-#: Seats and departments of a country's government that news names in its place ("the
-#: Pentagon requested ..."): aliases of a side that is the country, never sides of their
-#: own (so ``complete_sides`` does not count them). General knowledge; only names that
-#: stand for one country.
-_GOVERNMENT: dict[str, tuple[str, ...]] = {
-    "United States": (
-        "White House",
-        "Pentagon",
-        "Department of Defense",
-        "Defense Department",
-        "DOD",
-        "DoD",
-        "Department of War",
-        "War Department",
-        "State Department",
-        "Department of State",
-        "Treasury Department",
-        "Department of the Treasury",
-        "Commerce Department",
-        "Department of Commerce",
-        "USTR",
-        "U.S. Trade Representative",
-    ),
-    "United Kingdom": ("Downing Street", "Whitehall", "Foreign Office"),
-    "China": ("State Council", "MOFCOM", "Zhongnanhai"),
-    "France": ("Elysee", "Élysée", "Quai d'Orsay"),
-}
-_COUNTRY_KEYS = {normalize_name(k): k for k in _COUNTRIES}
-for _country, _other_names in _COUNTRIES.items():
-    for _other_name in _other_names:
-        _COUNTRY_KEYS.setdefault(normalize_name(_other_name), _country)
 
 _HEADS = frozenset(
     "union association company corporation federation council guild district university "
@@ -156,11 +53,6 @@ _GENERIC_FIRST = frozenset(
 )
 
 
-def country_of(name: str) -> str | None:
-    """The country a name stands for ("Beijing", "Chinese", "PRC": "China"), if known."""
-    return _COUNTRY_KEYS.get(normalize_name(name))
-
-
 def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Party]:
     """``parties`` with the names news uses for them added as aliases, when no other
     side already uses that name (see the module doc); with ``text``, only the names
@@ -170,9 +62,9 @@ def expand_aliases(parties: Sequence[Party], text: str | None = None) -> list[Pa
     extra: list[list[str]] = [[] for _ in parties]
     for i, party in enumerate(parties):
         for name in (party.name, *party.aliases):
-            country = _COUNTRY_KEYS.get(normalize_name(name))
+            country = country_of(name)
             if country:
-                extra[i].extend((country, *_COUNTRIES[country], *_GOVERNMENT.get(country, ())))
+                extra[i].extend((country, *COUNTRIES[country], *GOVERNMENT.get(country, ())))
                 break
         words = party.name.split()
         if len(words) >= 2 and words[-1].casefold() in _HEADS:
@@ -212,9 +104,9 @@ def complete_sides(parties: Sequence[Party], text: str, limit: int = MAX_SIDES) 
     out = list(parties)
     # Every name of every country maps to its country, so this covers a side declared
     # under any of them ("Beijing" stands for China).
-    declared = {_COUNTRY_KEYS.get(normalize_name(n)) for p in parties for n in (p.name, *p.aliases)}
+    declared = {country_of(n) for p in parties for n in (p.name, *p.aliases)}
     found = []
-    for country, names in _COUNTRIES.items():
+    for country, names in COUNTRIES.items():
         if country in declared:
             continue
         counts = {n: len(_finditer(n, text)) for n in (country, *names)}

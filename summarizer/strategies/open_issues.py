@@ -8,15 +8,19 @@ short phrases ("whether the duty cut will cover hybrid models"), then in code:
 
 - ties each phrase to the article sentence most like it (MiniLM cosine, at least
   :data:`TIE_FLOOR`): that sentence is the item's evidence, an exact span;
-- rejects a phrase tied to no sentence, or unfaithful to its sentence
+- rejects a phrase copied from the prompt's example, tied to no sentence, or unfaithful
+  to its sentence
   (``faithfulness.problem``: a number, a negation, a polarity word or a name the
   sentence does not have), and re-asks with the reasons; when the re-asks are spent,
   such a phrase is dropped;
-- keeps one phrase per sentence.
+- keeps one phrase per sentence, and none on a sentence that introduces a list or only
+  thanks someone (``items.states_no_act``).
 
 The item's text is the phrase: an explicit paraphrase, checked against its evidence.
 An article longer than :data:`MAX_CHARS` is shown as its first and last sentences and
-the selector's candidates, in article order.
+as many of the selector's candidates as fit, in article order. When the call fails
+(a cut-off answer, a provider error), the article keeps its other items and gets no
+open issues, unless salvage is off.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, model_validator
 
 from ..grounding.faithfulness import problem
 from ..grounding.sentences import Sentence
@@ -35,6 +39,7 @@ from ..prompts import Prompt
 from ..schema import Evidence, OpenIssue, Party
 from .attribution import first_mention
 from .encoder import DIM, shared_encoder
+from .items import states_no_act
 from .selector import Vector
 from .structured import Meter, Request, Rescue
 
@@ -42,6 +47,12 @@ from .structured import Meter, Request, Rescue
 TIE_FLOOR = 0.3
 MAX_OPEN = 3
 MAX_PHRASE = 200  # characters
+#: The prompt's invented example answer (``prompts/staged-open.system.j2``): a phrase
+#: copied from it says nothing about the article ("date of the next round of talks"
+#: was copied onto a statement that sets no date).
+EXAMPLE_PHRASES = frozenset(
+    {"whether the duty cut will cover hybrid models", "date of the next round of talks"}
+)
 #: Longer articles are shown in part (about 4,000 tokens; the engine's slot has 8,192).
 MAX_CHARS = 16_000
 EDGE_SENTENCES = 3  # shown from each end of a long article
@@ -50,7 +61,9 @@ EDGE_SENTENCES = 3  # shown from each end of a long article
 class OpenIssueList(BaseModel):
     """The model's answer: one to three short phrases."""
 
-    open_issues: list[str] = Field(min_length=1, max_length=MAX_OPEN)
+    open_issues: list[Annotated[str, StringConstraints(max_length=MAX_PHRASE)]] = Field(
+        min_length=1, max_length=MAX_OPEN
+    )
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> OpenIssueList:
@@ -67,7 +80,7 @@ class OpenIssueList(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tie:
     """Ties a phrase to the article sentence most like it."""
 
@@ -77,8 +90,12 @@ class Tie:
     def __call__(self, phrase: str) -> tuple[Sentence | None, str | None]:
         """The sentence and why the phrase may not stand for it (None: it may)."""
         text = " ".join(phrase.split())
-        if not text or len(text) > MAX_PHRASE or not self.sentences:
+        if not self.sentences:
+            return None, "the report has no sentences"
+        if not text or len(text) > MAX_PHRASE:
             return None, f"write a short phrase of at most {MAX_PHRASE} characters"
+        if text.casefold().rstrip(".?") in EXAMPLE_PHRASES:
+            return None, "that phrase is the example's, not this report's"
         vector = shared_encoder().embed([text])[0].astype(np.float64)
         sims = self.vectors[:, :DIM] @ vector
         best = int(np.argmax(sims))
@@ -94,20 +111,31 @@ def open_request(
     sentences: Sequence[Sentence],
     shown: Sequence[Sentence],
     tie: Tie,
+    *,
     max_reasks: int,
+    temperature: float = 0.0,
+    salvage: bool = True,
 ) -> Request:
-    """The call: the article (``shown`` when it is longer than :data:`MAX_CHARS`)."""
+    """The call: the article, or, when it is longer than :data:`MAX_CHARS`, its first
+    and last sentences and then as many of ``shown`` as fit, in article order. With
+    ``salvage``, phrases still rejected after the re-asks are dropped; without it the
+    call fails."""
     if len(text) > MAX_CHARS:
-        wanted = {s.number for s in shown}
-        wanted.update(s.number for s in sentences[:EDGE_SENTENCES])
-        wanted.update(s.number for s in sentences[-EDGE_SENTENCES:])
-        text = "\n".join(" ".join(s.text.split()) for s in sentences if s.number in wanted)
+        edges = [*sentences[:EDGE_SENTENCES], *sentences[-EDGE_SENTENCES:]]
+        wanted: dict[int, str] = {}
+        for s in [*edges, *shown]:
+            line = " ".join(s.text.split())
+            used = sum(len(w) + 1 for w in wanted.values())  # each line and its newline
+            if s.number not in wanted and used + len(line) <= MAX_CHARS:
+                wanted[s.number] = line
+        text = "\n".join(wanted[n] for n in sorted(wanted))
     return Request(
         messages=prompt.messages(text=text),
         response_model=OpenIssueList,
         max_reasks=max_reasks,
-        max_tokens=200,
-        rescue=_rescuer(tie),
+        max_tokens=300,  # three phrases of at most MAX_PHRASE characters fit
+        temperature=temperature,
+        rescue=_rescuer(tie) if salvage else None,
         context={"tie": tie},
     )
 
@@ -121,7 +149,9 @@ def _rescuer(tie: Tie) -> Rescue:
         except json.JSONDecodeError:
             return None
         found = data.get("open_issues") if isinstance(data, dict) else None
-        phrases = [p for p in found if isinstance(p, str)][:MAX_OPEN] if found else []
+        if not isinstance(found, list):
+            return None
+        phrases = [p for p in found if isinstance(p, str)][:MAX_OPEN]
         kept = [p for p in phrases if _stands(tie(p))]
         meter.dropped_items += len(phrases) - len(kept)
         return OpenIssueList.model_construct(open_issues=kept)
@@ -142,6 +172,8 @@ def open_issue_items(answer: OpenIssueList, tie: Tie, parties: Sequence[Party]) 
         sentence, why = tie(phrase)
         if sentence is None or why is not None or sentence.number in used:
             continue
+        if states_no_act(sentence.text):
+            continue  # a list's introduction or a thank-you states no issue
         used.add(sentence.number)
         named = [p.name for p in parties if first_mention(sentence.text, p) >= 0]
         evidence = Evidence(

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..io.inputs import Article
 from ..schema import Party, PartyKind, normalize_name
-from .attribution import COUNTRY_MENTIONS, MAX_SIDES, country_of, first_mention, named
+from .attribution import COUNTRY_MENTIONS, MAX_SIDES, first_mention, named
+from .countries import country_of
 
 
 class StagedParty(BaseModel):

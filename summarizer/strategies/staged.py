@@ -61,6 +61,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..backends import Backend
+from ..errors import SummarizerError
 from ..grounding.citations import Items
 from ..grounding.sentences import Sentence
 from ..io.inputs import Article, article_sha256
@@ -93,7 +94,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "15"
+RULES_REVISION = "16"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -107,6 +108,7 @@ class StagedStrategy:
     variant: str = "staged"
     max_reasks: int = 1
     temperature: float = 0.0
+    salvage: bool = True  # False: a failed open-issue call fails the article
     selector: Selector | None = None
     gate: Gate | None = None
     floors: Floors | None = None
@@ -273,9 +275,22 @@ class StagedStrategy:
         tie = Tie(sentences, x)
         shown = [c.sentence for c in candidates]
         request = open_request(
-            self.open_prompt, article.text, sentences, shown, tie, self.max_reasks
+            self.open_prompt,
+            article.text,
+            sentences,
+            shown,
+            tie,
+            max_reasks=self.max_reasks,
+            temperature=self.temperature,
+            salvage=self.salvage,
         )
-        answer = structured(backend, request, meter)
+        try:
+            answer = structured(backend, request, meter)
+        except SummarizerError as exc:
+            if not self.salvage:
+                raise
+            log.warning("%s: no open issues: %s", article.name, exc)
+            return []
         assert isinstance(answer, OpenIssueList)
         return open_issue_items(answer, tie, parties)
 

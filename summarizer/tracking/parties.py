@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..schema import Party, normalize_name
 from ..similarity.matching import PARTY_THRESHOLD, name_similarity
-from ..strategies.attribution import country_of
+from ..strategies.countries import country_of
 from .model import SeriesParty
 
 
