@@ -14,7 +14,9 @@ re-decides a staged run's articles at each floor of a grid, with no model call:
   the gate is the strategy's own (held-out weights), and a blocked article gets no
   items at any floor;
 - the held-out heads decide, attribution and items are the strategy's own
-  (``staged.items_of``), and the result is scored like ``summarizer eval run``.
+  (``items.items_of``), and the result is scored like ``summarizer eval run``. The
+  open issues are the heads' (variant ``staged-heads-oi``): since run 14 the default
+  asks the model for them instead, which this script does not re-run.
 
 Leakage: the floor for each gold article is the one with the best MiniLM headline on
 the other sixteen articles (ties: the higher floor, fewer model calls). Those sixteen

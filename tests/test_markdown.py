@@ -142,3 +142,14 @@ def test_an_item_that_is_its_sentence_is_not_quoted_twice() -> None:
     text = to_markdown(summary)
     assert text.count(sentence) == 1
     assert "(sentence [3], quoted)" in text
+
+
+def test_a_quote_that_opens_with_a_quotation_mark_is_not_quoted_twice() -> None:
+    from summarizer.io.markdown import _cite
+
+    said = "\u201cThey want to wait and see how things go\u201d with trade negotiations."
+    cited = _cite([Evidence(start=0, end=len(said), text=said, sentence=28)], "whether")
+    assert cited == f"[28] _{said}_"
+    plain = "China agreed to talk."
+    cited = _cite([Evidence(start=0, end=len(plain), text=plain, sentence=3)], "talks")
+    assert cited == "[3] _\u201cChina agreed to talk.\u201d_"

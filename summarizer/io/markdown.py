@@ -12,6 +12,8 @@ def _cite(evidence: list[Evidence], text: str = "") -> str:
     quote = evidence[0].text
     if len(quote) > 160:
         quote = quote[:157].rstrip() + "..."
+    if quote.lstrip().startswith(("\u201c", '"')):
+        return f"{refs} _{quote}_"  # it opens with its own quotation mark: not a second
     return f"{refs} _\u201c{quote}\u201d_"
 
 
