@@ -166,13 +166,20 @@ def test_two_open_issues_on_one_sentence_are_one_item(staged: Selector) -> None:
     assert [o.text for o in summary.open_issues] == [twice["open_issues"][0]]
 
 
-def test_an_open_issue_the_article_does_not_say_is_dropped() -> None:
+def _tie(text: str = TEXT) -> Any:
+    """The open-issue tie over ``text``'s sentences and their real MiniLM features."""
     from summarizer.grounding.sentences import split_sentences
-    from summarizer.strategies.open_issues import OpenIssueList, Tie, open_issue_items
+    from summarizer.strategies.open_issues import Tie
     from summarizer.strategies.selector import base_features
 
-    sentences = split_sentences(TEXT)
-    tie = Tie(sentences, base_features([s.text for s in sentences]))
+    sentences = split_sentences(text)
+    return Tie(sentences, base_features([s.text for s in sentences]))
+
+
+def test_an_open_issue_the_article_does_not_say_is_dropped() -> None:
+    from summarizer.strategies.open_issues import OpenIssueList, open_issue_items
+
+    tie = _tie()
     answer = OpenIssueList.model_construct(
         open_issues=["the price of football tickets in Brazil", "access for Mexican trucks"]
     )
@@ -217,12 +224,9 @@ def test_without_salvage_a_failed_open_issue_call_fails(staged: Selector) -> Non
 
 
 def test_a_phrase_too_long_is_not_an_open_issue() -> None:
-    from summarizer.grounding.sentences import split_sentences
     from summarizer.strategies.open_issues import MAX_PHRASE, Tie
-    from summarizer.strategies.selector import base_features
 
-    sentences = split_sentences(TEXT)
-    tie = Tie(sentences, base_features([s.text for s in sentences]))
+    tie = _tie()
     sentence, why = tie("access for Mexican trucks " * (MAX_PHRASE // 10))
     assert sentence is None and why is not None and str(MAX_PHRASE) in why
     assert Tie([], np.zeros((0, 390)))("access")[1] == "the report has no sentences"

@@ -22,10 +22,14 @@ class Items:
     chunks: int = 1
 
 
+def sentence_evidence(s: Sentence) -> Evidence:
+    """A whole sentence as an Evidence span (offsets from the article)."""
+    return Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)
+
+
 def evidence_for(what: str, sentences: Sequence[Sentence]) -> list[Evidence]:
     """The supporting sentence of ``what`` as an Evidence span (offsets from the article)."""
-    s = support(what, sentences).sentence
-    return [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
+    return [sentence_evidence(support(what, sentences).sentence)]
 
 
 def ground(extraction: Extraction, sentences: Sequence[Sentence]) -> Items:

@@ -144,6 +144,11 @@ def first_mention(text: str, party: Party) -> int:
     return min((m.start() for m in found if m), default=-1)
 
 
+def sides_named(text: str, parties: Sequence[Party]) -> list[str]:
+    """The names of the ``parties`` that ``text`` names (by name or alias), in order."""
+    return [p.name for p in parties if first_mention(text, p) >= 0]
+
+
 # -- mentions and their roles ------------------------------------------------------------
 _BOTH = re.compile(
     r"\b(both (sides|countries|parties|governments|leaders|teams|delegations)|"

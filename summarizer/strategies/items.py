@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..grounding.citations import Items
+from ..grounding.citations import Items, sentence_evidence
 from ..grounding.faithfulness import negated_act, ongoing_restriction
 from ..grounding.sentences import Sentence
-from ..schema import Concession, Demand, Evidence, OpenIssue, Party
-from .attribution import BOTH, first_mention
+from ..schema import Concession, Demand, OpenIssue, Party
+from .attribution import BOTH, sides_named
 from .encoder import DIM
 from .restated import Said, drop_restated
 from .selector import Candidate
@@ -71,9 +71,9 @@ def items_of(
         s = d.candidate.sentence
         if states_no_act(s.text):
             continue
-        evidence = [Evidence(start=s.start, end=s.end, text=s.text, sentence=s.number)]
+        evidence = [sentence_evidence(s)]
         text = s.text[:MAX_TEXT].strip()
-        mentioned = [p.name for p in parties if first_mention(s.text, p) >= 0]
+        mentioned = sides_named(s.text, parties)
         said[s.number] = Said(d.candidate.features[:DIM], frozenset(mentioned))
         for f in d.fields:
             if f != "open_issues" and len(names) < 2:

@@ -33,11 +33,12 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, model_validator
 
+from ..grounding.citations import sentence_evidence
 from ..grounding.faithfulness import problem
 from ..grounding.sentences import Sentence
 from ..prompts import Prompt
-from ..schema import Evidence, OpenIssue, Party
-from .attribution import first_mention
+from ..schema import OpenIssue, Party
+from .attribution import sides_named
 from .encoder import DIM, shared_encoder
 from .items import states_no_act
 from .selector import Vector
@@ -175,15 +176,12 @@ def open_issue_items(answer: OpenIssueList, tie: Tie, parties: Sequence[Party]) 
         if states_no_act(sentence.text):
             continue  # a list's introduction or a thank-you states no issue
         used.add(sentence.number)
-        named = [p.name for p in parties if first_mention(sentence.text, p) >= 0]
-        evidence = Evidence(
-            start=sentence.start, end=sentence.end, text=sentence.text, sentence=sentence.number
-        )
+        named = sides_named(sentence.text, parties)
         out.append(
             OpenIssue(
                 text=" ".join(phrase.split()),
                 parties=named or [p.name for p in parties],
-                evidence=[evidence],
+                evidence=[sentence_evidence(sentence)],
             )
         )
     return out
