@@ -40,9 +40,9 @@ ask for the open issues.
    lede sentence.
 6. **Open issues** (``prompts/staged-open``, one constrained call, ``open_issues.py``):
    the model reads the whole article and lists one to three open issues as short
-   phrases; code ties each to the sentence most like it (its evidence) and re-asks,
-   then drops, a phrase that says what its sentence does not (a number, a negation, a
-   polarity word, a name).
+   phrases; code keeps the first two, ties each to the sentence most like it (its
+   evidence) and re-asks, then drops, a phrase that says what its sentence does not (a
+   number, a negation, a polarity word, a name).
 
 Variants (``--strategy``), for the ablation in evals/README.md:
 ``staged`` (all of the above), ``staged-selector`` (no judgements: the prefilter's
@@ -94,7 +94,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "16"
+RULES_REVISION = "17"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
