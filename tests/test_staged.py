@@ -166,6 +166,19 @@ def test_two_open_issues_on_one_sentence_are_one_item(staged: Selector) -> None:
     assert [o.text for o in summary.open_issues] == [twice["open_issues"][0]]
 
 
+def test_only_the_first_two_open_issues_are_kept_or_checked(staged: Selector) -> None:
+    from summarizer.strategies.open_issues import MAX_KEPT
+
+    first, second = "access for Mexican trucks to Canadian highways", "whether they meet in June"
+    three = {"open_issues": [first, second, "whether Canada will not cut its tariffs"]}
+    backend = ScriptedBackend([three])
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    assert MAX_KEPT == 2
+    assert backend.open_calls == 1  # the third phrase's negation is past the cap: no re-ask
+    assert [o.text for o in summary.open_issues] == [first, second]
+    assert summary.run.dropped_items == 0
+
+
 def _tie(text: str = TEXT) -> Any:
     """The open-issue tie over ``text``'s sentences and their real MiniLM features."""
     from summarizer.grounding.sentences import split_sentences
