@@ -7,14 +7,17 @@ a run's open issues scored by how many of each article's phrases are kept.
     python bench/oi_only.py caps bench/results/run15/staged           # no model call
 
 ``call`` runs only step 6 of the staged strategy (``StagedStrategy._open_issues``: the
-prompt, the tie, the checks and the re-asks) on the embedded model, with no sides
-call (open-issue matching does not use sides), keeping every phrase the model lists
-(the cap is applied when scoring), and writes each article's phrases and whether the
-gate blocks it. ``score`` prints open-issue counts [TP, FP, FN] and F1 for such
-files, with MiniLM and lexical, keeping 2 or 3 phrases, with and without the gate
-(a blocked article has no open issues). ``caps`` scores a run's open issues keeping
-the first 1, 2 or 3 of each article and chooses the cap leave-one-article-out: for
-each article, the cap with the best F1 on the other 16.
+prompt, the tie, the checks and the re-asks) on the embedded model, with no sides call
+(open-issue matching does not use sides), with every phrase the model lists checked and
+kept when it stands (the cap is applied when scoring; the shipped code caps the model's
+list before the checks, so a third phrase here may also cause a re-ask that changes the
+first two), and writes each article's phrases and whether the gate blocks it (or it has
+no candidate sentence). ``score`` prints open-issue counts [TP, FP, FN] and F1 for such
+files, with MiniLM and lexical, keeping 2 or 3 phrases, with and without the gate (a
+blocked article has no open issues). ``caps`` scores a run's open issues keeping the
+first 1, 2 or 3 of each article and chooses the cap leave-one-article-out: for each
+article, the cap with the best F1 on the other 16 (on a tie, the larger). Both cap the
+final items, after the checks and the one-per-sentence rule.
 """
 
 from __future__ import annotations
@@ -62,11 +65,11 @@ def call(out: Path, gold_dir: Path) -> None:
     from summarizer.grounding.sentences import split_sentences
     from summarizer.io.inputs import article_sha256, read_path
     from summarizer.strategies.gate import THRESHOLD
-    from summarizer.strategies.open_issues import MAX_OPEN
+    from summarizer.strategies.open_issues import MAX_LISTED
     from summarizer.strategies.staged import StagedStrategy
     from summarizer.strategies.structured import Meter
 
-    open_issues.MAX_KEPT = MAX_OPEN  # every phrase; the cap is applied when scoring
+    open_issues.MAX_KEPT = MAX_LISTED  # every phrase; the cap is applied when scoring
     strategy = StagedStrategy()
     assert strategy.gate is not None
     backend = make_backend("local")
@@ -136,7 +139,8 @@ def caps(run: Path, gold_dir: Path) -> None:
     for embedder in EMBEDDERS:
         by: dict[tuple[str, int], Counts] = {}
         for g in golds:
-            summary = predictions[g.id].summary
+            prediction = predictions.get(g.id)
+            summary = prediction.summary if prediction is not None else None
             phrases = [o.text for o in summary.open_issues] if summary else []
             for cap in (1, 2, 3):
                 by[g.id, cap] = counts(g, phrases[:cap], embedder)

