@@ -56,14 +56,6 @@ def sides(*names: str) -> list[Party]:
         ("In return Japanese firms will buy more Canadian beef.", "concession", "Japan"),
         ("Officials said Japanese companies will invest in Canada.", "concession", "Japan"),
         ("The deal will open the Japanese market to Canadian goods.", "concession", "Japan"),
-        # a pair joined by a hyphen takes its first member's role ...
-        ("Talks on Japan-Canada trade stalled as Tokyo demanded a quota.", "demand", "Japan"),
-        # ... and a side named as the source of the report speaks
-        (
-            "According to Japanese officials the premier said Canada-Japan ties must improve.",
-            "demand",
-            "Japan",
-        ),
     ],
 )
 def test_actor(sentence: str, act: str, expected: str) -> None:

@@ -196,14 +196,6 @@ _BENEFICIARY = re.compile(
 )
 
 
-#: A side joined by a hyphen or dash to the word before it ("China-U.S. relations",
-#: "the US–China talks").
-_COMPOUND = re.compile(r"[\w.]+[-\u2013]$")
-#: A side named as the source of what the sentence reports ("According to Chinese state
-#: media, Mr. Xi said ...").
-_ACCORDING = re.compile(r"\baccording to\s+(the\s+)?$", re.IGNORECASE)
-
-
 @dataclass(frozen=True)
 class Mention:
     """Where ``party`` is named in the sentence, and in what role."""
@@ -239,11 +231,6 @@ def find_mentions(sentence: str, parties: Sequence[Party]) -> list[Mention]:
 
 def _role(sentence: str, start: int, end: int) -> str:
     before = sentence[:start]
-    compound = _COMPOUND.search(before)
-    if compound:  # "China-U.S. relations": the pair's role is its first member's
-        return _role(sentence, compound.start(), end)
-    if _ACCORDING.search(before):
-        return "subject"  # "according to Chinese state media": the source speaks
     if _AIMING.search(before):
         return "addressed"
     words = re.findall(r"[\w']+", before.casefold())
