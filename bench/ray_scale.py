@@ -6,6 +6,8 @@ actor, and a projection to 10 and 100 nodes built from those figures.
     python bench/ray_scale.py hosted --skip-local --actors 4 --articles 300   # and 3000:
         # the driver's CPU per row (copy each hosted.json to driver-N.json)
     python bench/ray_scale.py project   # the projection, from the files above
+    python bench/ray_scale.py local --longest --skip-local --out-file local-longest.json
+        # the actor's memory on the 6 longest gold articles (Ray only)
 
 (results in ``--out-dir``, default ``bench/results/ray``)
 
@@ -21,6 +23,8 @@ summary quoting its own article's tag, one provider call per article.
 ``local``: the ``--local-articles`` shortest gold articles (``evals/*.txt``) through
 ``--engine local --model local`` and ``--engine ray --actors 1 --model local``, one
 after the other (never two embedded models at once); run it on an idle machine.
+``--longest`` takes the longest articles instead, ``--skip-local`` runs Ray only, and
+``--out-file`` names the result file (``local.json``, which ``project`` reads).
 
 Rates: ``end_to_end`` is articles / wall time of the command (process start, Ray
 start, actor start or model load included); ``steady`` (hosted) is the rate between
@@ -54,6 +58,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+from summarizer.distributed import LOCAL_ACTOR_MEMORY
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_PROVIDER = ROOT / "tests" / "fault_server.py"
@@ -370,6 +376,8 @@ def cmd_local(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     host = machine()  # the load average before the runs
     gold = sorted((ROOT / "evals").glob("*.txt"), key=lambda p: (p.stat().st_size, p.name))
+    if args.longest:
+        gold.reverse()
     chosen = gold[: args.local_articles]
     work = Path(tempfile.mkdtemp(prefix="ray-scale-local-"))
     folder = work / "articles"
@@ -378,7 +386,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         shutil.copy(p, folder / p.name)
     results = []
     try:
-        for engine in ("local", "ray"):
+        for engine in ("ray",) if args.skip_local else ("local", "ray"):
             output = work / f"{engine}.jsonl"
             cmd = [sys.executable, "-m", "summarizer", "batch", str(folder), str(output)]
             cmd += ["--engine", engine, "--model", "local", "--no-cache"]
@@ -434,7 +442,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         "article_chars": [p.stat().st_size for p in chosen],
         "runs": results,
     }
-    (out_dir / "local.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (out_dir / args.out_file).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0 if all(r["ok"] == len(chosen) and r["exit_code"] == 0 for r in results) else 1
 
 
@@ -443,8 +451,9 @@ ASSUMPTIONS: dict[str, Any] = {
     "nodes": [1, 10, 100],
     "node_memory_gib": 24.0,
     "node_memory_reserved_gib": 2.0,  # OS, raylet, object store headroom
-    "local_actor_memory_gib": 3.0,  # what the engine reserves per embedded-model actor
-    # (measured 2.45 GiB in one process with `--engine local`, 2.64 GiB as a Ray actor)
+    # what the engine reserves per embedded-model actor (its actor peaked at 2.64 GiB on
+    # the 6 shortest gold articles, 2.99 GiB on the 6 longest)
+    "local_actor_memory_gib": LOCAL_ACTOR_MEMORY / 1024**3,
     "local_cores_per_actor": 2,  # what the measured actor had; llama.cpp uses every core
     "node_cores": [2, 16],  # a node like this machine, and a 16-core node
     "efficiency": {"1": 1.0, "10": 0.9, "100": 0.8},  # scheduling, stragglers, one driver
@@ -619,7 +628,9 @@ def main() -> int:
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2, 4], help="(1 2 4)")
     parser.add_argument("--per-actor", type=int, default=8, help="hosted: in flight/actor (8)")
     parser.add_argument("--repeat", type=int, default=1, help="hosted: runs of each (1)")
-    parser.add_argument("--skip-local", action="store_true", help="hosted: Ray runs only")
+    parser.add_argument("--skip-local", action="store_true", help="Ray runs only")
+    parser.add_argument("--longest", action="store_true", help="local: the longest articles")
+    parser.add_argument("--out-file", default="local.json", help="local: the result file")
     parser.add_argument("--local-articles", type=int, default=6, help="local: articles (6)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per command")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")

@@ -40,9 +40,10 @@ from .errors import ConfigError, InputError, SummarizerError, UsageError
 from .io.inputs import ARTICLE_SUFFIXES
 from .settings import Settings
 
-#: Memory one actor of the embedded model reserves: 3 GiB (the staged strategy's actor
-#: peaked at 2.64 GiB, bench/notes/ray.md; Ray uses it to place actors, not as a limit).
-LOCAL_ACTOR_MEMORY = int(3 * 1024**3)
+#: Memory one actor of the embedded model reserves: 3.5 GiB (the staged strategy's actor
+#: peaked at 2.99 GiB on the six longest gold articles, bench/notes/ray.md; Ray uses it
+#: to place actors, not as a limit).
+LOCAL_ACTOR_MEMORY = int(3.5 * 1024**3)
 #: Reading is light: it must never wait for CPUs the actors hold (2 actors on 2 CPUs).
 _LIGHT_CPUS = 0.1
 #: CPUs the actors leave free for reading: the read tasks and the file-row map.
@@ -201,8 +202,8 @@ def summarize_dataset(
     """``ds`` (rows ``id``, ``text``, ``title``) mapped to summary rows (see the module
     doc) by ``actors`` actors. ``per_actor`` bounds the articles in flight inside one
     actor (default: the model's own bound: 1 for the embedded model, 8 for hosted).
-    ``actor_memory`` (bytes) reserves memory per actor (``LOCAL_ACTOR_MEMORY``, 3 GiB,
-    by default for ``local``: its actor peaked at 2.64 GiB). ``batch_size``
+    ``actor_memory`` (bytes) reserves memory per actor (``LOCAL_ACTOR_MEMORY``, 3.5 GiB,
+    by default for ``local``: its actor peaked at 2.99 GiB). ``batch_size``
     (default ``per_actor``) is the rows of one actor call. An actor call takes a whole block
     of ``ds`` (in batches): for every actor to get work, give ``ds`` blocks of about
     ``per_actor`` rows (``read_articles(..., rows_per_block=)``, or

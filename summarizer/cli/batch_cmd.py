@@ -51,8 +51,8 @@ def register(commands: Any) -> None:
         "--actor-memory-gb",
         type=float,
         default=None,
-        help="memory reserved per actor, in GiB (2^30 bytes; default 3 for the embedded "
-        "model, whose actor peaked at 2.64 GiB; none hosted)",
+        help="memory reserved per actor, in GiB (2^30 bytes; default 3.5 for the embedded "
+        "model, whose actor peaked at 2.99 GiB; none hosted)",
     )
     add_model_options(parser)
     add_verbose(parser)
