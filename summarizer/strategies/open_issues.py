@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
@@ -103,16 +103,26 @@ class OpenIssueList(BaseModel):
         return self
 
 
+Tied = tuple[Sentence | None, str | None]
+
+
 @dataclass(frozen=True, eq=False)
 class Tie:
-    """Ties a phrase to the article sentence most like it."""
+    """Ties a phrase to the article sentence most like it. Each phrase is tied once:
+    the validator, the rescue and :func:`open_issue_items` ask for the same phrases."""
 
     sentences: Sequence[Sentence]
     vectors: Vector  # the sentences' MiniLM embeddings (n x DIM, L2-normalised)
+    _seen: dict[str, Tied] = field(default_factory=dict, init=False, repr=False)
 
-    def __call__(self, phrase: str) -> tuple[Sentence | None, str | None]:
+    def __call__(self, phrase: str) -> Tied:
         """The sentence and why the phrase may not stand for it (None: it may)."""
         text = " ".join(phrase.split())
+        if text not in self._seen:
+            self._seen[text] = self._tie(text)
+        return self._seen[text]
+
+    def _tie(self, text: str) -> Tied:
         if not self.sentences:
             return None, "the report has no sentences"
         if not text or len(text) > MAX_PHRASE:
@@ -182,7 +192,7 @@ def _rescuer(tie: Tie) -> Rescue:
     return rescue
 
 
-def _stands(tied: tuple[Sentence | None, str | None]) -> bool:
+def _stands(tied: Tied) -> bool:
     return tied[0] is not None and tied[1] is None
 
 
