@@ -51,6 +51,52 @@ def test_unfaithful_paraphrases_are_named(text: str, evidence: str, reason: str)
     assert not faithful(text, evidence)
 
 
+def test_a_name_inside_a_hyphenated_word_is_named() -> None:
+    """Seen on the Pentagon report: its title names the Pentagon only in
+    "Pentagon-Anthropic", and the open issue tied to it was dropped."""
+    title = "Pentagon-Anthropic Dispute over Autonomous Weapon Systems"
+    assert problem("whether the Pentagon will allow autonomous weapon systems", title) is None
+    found = problem("whether the Pentagon will allow use of Claude", title)
+    assert found is not None and "'Claude' is not named" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        (
+            "whether the Chinese will lift restrictions on rare earth exports",
+            "Officials had expected China to lift restrictions on some rare earth exports.",
+        ),
+        (
+            "whether the EU will pay a tariff rate of 15%",
+            "The European Union will pay the United States a tariff rate of 15%.",
+        ),
+        ("whether the United States will cut tariffs", "The U.S. will cut tariffs."),
+        ("whether DOD will keep using Anthropic's models", "DOD uses Anthropic models."),
+    ],
+)
+def test_a_name_in_another_form_is_named(text: str, evidence: str) -> None:
+    """Seen on the reference article and the US-EU fact sheet: the rare-earth issue
+    ("the Chinese", the sentence says "China") was dropped."""
+    assert problem(text, evidence) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence", "name"),
+    [
+        (
+            "whether the Japanese will lift restrictions",
+            "China will lift restrictions.",
+            "Japanese",
+        ),
+        ("whether Moscow will lift restrictions", "Russia will lift restrictions.", "Moscow"),
+    ],
+)
+def test_another_country_or_a_city_is_still_not_named(text: str, evidence: str, name: str) -> None:
+    found = problem(text, evidence)
+    assert found is not None and f"{name!r} is not named" in found
+
+
 def test_a_dropped_negation_is_caught() -> None:
     evidence = "China did not agree to lift the export controls on rare earths."
     found = problem("China agreed to lift the export controls", evidence)

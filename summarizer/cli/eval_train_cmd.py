@@ -21,7 +21,9 @@ def register(commands: Any) -> None:
         "--judgements (about 2 s per sentence on 2 cores; resumable). Prints the precision, "
         "recall and F1 of both stages on the articles held out. Then retrains the "
         "negotiation gate (summarizer/data/gate.npz) on --gate-texts, --stories and the "
-        "gold articles, with held-out weights per gold article.",
+        "gold articles, with held-out weights per gold article, and rewrites the open-issue "
+        "call's examples (summarizer/data/open_examples.json: each gold article's required "
+        "open issues with their evidence sentences, and which articles each is never shown).",
     )
     train.add_argument("dir", type=Path, help="gold folder")
     train.add_argument(
@@ -53,6 +55,9 @@ def register(commands: Any) -> None:
     )
     train.add_argument("--gate-out", type=Path, help="gate weights file (default: the package's)")
     train.add_argument(
+        "--examples-out", type=Path, help="open-issue examples file (default: the package's)"
+    )
+    train.add_argument(
         "--gate-only", action="store_true", help="retrain the gate only, on the current selector"
     )
     train.set_defaults(handler=cmd_train_selector)
@@ -63,8 +68,10 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
 
     from ..evaluation.gate_training import blocked, train_gate
     from ..evaluation.gold import load_gold_dir
+    from ..evaluation.open_examples_training import example_pool
     from ..evaluation.selector_training import collect_judgements, gold_examples, train
     from ..strategies.gate import GATE_PATH, save_gate
+    from ..strategies.open_examples import EXAMPLES_PATH, save_examples
     from ..strategies.selector import WEIGHTS_PATH, load_selector, save_heads
 
     golds = load_gold_dir(args.dir)
@@ -86,4 +93,8 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
         f"{', '.join(blocked(gate)) or 'none'}",
         file=sys.stderr,
     )
+    examples, excluded = example_pool(golds)
+    examples_out = args.examples_out or EXAMPLES_PATH
+    save_examples(examples_out, examples, excluded)
+    print(f"summarizer: wrote {examples_out} ({len(examples)} examples)", file=sys.stderr)
     return 0

@@ -8,7 +8,11 @@ intact) or a paraphrase. A paraphrase is unfaithful when it:
   the words it copies ("did not agree" written as "agreed");
 - turns a polarity word into its opposite ("bad faith" against "good faith",
   "refused" against "agreed");
-- names a party, place or person (a capitalised word) that the evidence does not;
+- names a party, place or person (a capitalised word) that the evidence does not (a
+  member of a hyphenated word counts as named: "Pentagon-Anthropic" names both; so
+  does a country the evidence names by another of its names: "Chinese" or "Beijing"
+  where it says "China", "EU" where it says "European Union", ``countries.py``; and a
+  possessive names its owner: "Anthropic's");
 - is a mangled copy: words glued together ("90days", "longer-termresolution").
 
 Used by the extraction validators (an unfaithful paraphrase is re-asked, then
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from .countries import COUNTRIES, country_of
 from .numbers import numbers
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019.,%$-]*")
@@ -101,10 +106,47 @@ def problem(text: str, evidence: str) -> str | None:
         opposite = OPPOSITE.get(w)
         if opposite and w not in ev_set and opposite in ev_set:
             return f"{w!r} reverses the sentence's {opposite!r}"
+    named = ev_set | {part for w in ev_lower if "-" in w for part in w.split("-") if part}
+    as_country = _countries_named(words, _countries(ev_words))
     for i, w in enumerate(words):
-        if i > 0 and w[:1].isupper() and w.casefold() not in ev_set and w.casefold() != "the":
-            return f"{w!r} is not named in the sentence it cites"
+        name = w.casefold().removesuffix("'s")  # "Anthropic's" names Anthropic
+        if i > 0 and w[:1].isupper() and name not in named and name != "the":
+            if i not in as_country:
+                return f"{w!r} is not named in the sentence it cites"
     return None
+
+
+def _ngrams(words: list[str]) -> list[tuple[int, int, str]]:
+    """Every run of one to three words: (start, end, text)."""
+    return [
+        (i, i + n, " ".join(words[i : i + n])) for n in (1, 2, 3) for i in range(len(words) - n + 1)
+    ]
+
+
+def _countries(words: list[str]) -> set[str]:
+    """The countries the words name, by a name that is not a city (``_a_form_of``)."""
+    found = ((country_of(text), text) for _, _, text in _ngrams(words))
+    return {c for c, text in found if c is not None and _a_form_of(text, c)}
+
+
+def _countries_named(words: list[str], countries: set[str]) -> set[int]:
+    """The positions of words that name one of ``countries`` by its name, an acronym
+    ("EU", "U.S.") or a form of one of its names ("Chinese", "American"); never by a
+    city ("Egypt" is not named by "Cairo", where talks may only be held)."""
+    out: set[int] = set()
+    for start, end, text in _ngrams(words):
+        country = country_of(text)
+        if country in countries and _a_form_of(text, country):
+            out.update(range(start, end))
+    return out
+
+
+def _a_form_of(text: str, country: str) -> bool:
+    letters = text.replace(".", "")
+    if text == country or (letters.isupper() and len(letters) <= 4):
+        return True
+    others = [country, *(n for n in COUNTRIES[country] if n != text)]
+    return any(len(n) >= 4 and text[:4].casefold() == n[:4].casefold() for n in others)
 
 
 def _dropped_negation(words: list[str], evidence: list[str]) -> str | None:

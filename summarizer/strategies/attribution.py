@@ -30,8 +30,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..grounding.countries import COUNTRIES, GOVERNMENT, country_of
 from ..schema import Party, normalize_name
-from .countries import COUNTRIES, GOVERNMENT, country_of
 
 BOTH = "both"
 

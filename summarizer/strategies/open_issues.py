@@ -49,6 +49,7 @@ from ..schema import OpenIssue, Party
 from .attribution import sides_named
 from .encoder import DIM, shared_encoder
 from .items import states_no_act
+from .open_examples import OpenExample
 from .selector import Vector
 from .structured import Meter, Request, Rescue
 
@@ -113,6 +114,8 @@ class Tie:
 
     sentences: Sequence[Sentence]
     vectors: Vector  # the sentences' MiniLM embeddings (n x DIM, L2-normalised)
+    #: the phrases of the examples the call was shown (``open_examples.py``)
+    shown: frozenset[str] = frozenset()
     _seen: dict[str, Tied] = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, phrase: str) -> Tied:
@@ -127,7 +130,8 @@ class Tie:
             return None, "the report has no sentences"
         if not text or len(text) > MAX_PHRASE:
             return None, f"write a short phrase of at most {MAX_PHRASE} characters"
-        if text.casefold().rstrip(".?") in EXAMPLE_PHRASES:
+        key = text.casefold().rstrip(".?")
+        if key in EXAMPLE_PHRASES or key in self.shown:
             return None, "that phrase is the example's, not this report's"
         vector = shared_encoder().embed([text])[0].astype(np.float64)
         sims = self.vectors[:, :DIM] @ vector
@@ -145,12 +149,14 @@ def open_request(
     shown: Sequence[Sentence],
     tie: Tie,
     *,
+    examples: Sequence[OpenExample] = (),
     max_reasks: int,
     temperature: float = 0.0,
     salvage: bool = True,
 ) -> Request:
     """The call: the article, or, when it is longer than :data:`MAX_CHARS`, its first
-    and last sentences and then as many of ``shown`` as fit, in article order. With
+    and last sentences and then as many of ``shown`` as fit, in article order, after
+    the ``examples`` from other reports (``open_examples.py``). With
     ``salvage``, phrases still rejected after the re-asks are dropped; without it the
     call fails."""
     if len(text) > MAX_CHARS:
@@ -163,7 +169,9 @@ def open_request(
                 wanted[s.number] = line
         text = "\n".join(wanted[n] for n in sorted(wanted))
     return Request(
-        messages=prompt.messages(text=text),
+        messages=prompt.messages(
+            text=text, examples=[{"sentence": e.sentence, "phrase": e.phrase} for e in examples]
+        ),
         response_model=OpenIssueList,
         max_reasks=max_reasks,
         max_tokens=300,  # three phrases of at most MAX_PHRASE characters fit

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..grounding.countries import country_of
 from ..io.inputs import Article
 from ..schema import Party, PartyKind, normalize_name
 from .attribution import COUNTRY_MENTIONS, MAX_SIDES, first_mention, named
-from .countries import country_of
 
 
 class StagedParty(BaseModel):

@@ -72,6 +72,7 @@ from .gate import THRESHOLD as GATE_THRESHOLD
 from .gate import Gate, load_gate
 from .items import Decision, items_of, lede
 from .judge import QUESTIONS, judge_messages, judge_prompt, judgement_features
+from .open_examples import OpenExamples, load_examples
 from .open_issues import OpenIssueList, Tie, open_issue_items, open_request
 from .selector import Candidate, Floors, Selector, Vector, load_floors, load_selector
 from .sides import (
@@ -94,7 +95,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "17"
+RULES_REVISION = "18"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -112,6 +113,7 @@ class StagedStrategy:
     selector: Selector | None = None
     gate: Gate | None = None
     floors: Floors | None = None
+    open_examples: OpenExamples | None = None
 
     def __post_init__(self) -> None:
         self.parties_prompt: Prompt = load_prompt("staged-parties")
@@ -124,6 +126,8 @@ class StagedStrategy:
             self.gate = load_gate()
         if self.floors is None:
             self.floors = load_floors()
+        if self.open_examples is None:
+            self.open_examples = load_examples()
 
     @property
     def name(self) -> str:
@@ -132,10 +136,16 @@ class StagedStrategy:
     @property
     def info(self) -> PromptInfo:
         """One stamp for the four prompts, the selector's and gate's weights, the
-        prefilter's floors and the rules' revision."""
+        prefilter's floors, the open-issue examples and the rules' revision."""
         assert self.selector is not None and self.gate is not None and self.floors is not None
+        assert self.open_examples is not None
         prompts = (self.parties_prompt, self.judge_prompt, self.attribute_prompt, self.open_prompt)
-        weights = (self.selector.sha256, self.gate.sha256, self.floors.sha256)
+        weights = (
+            self.selector.sha256,
+            self.gate.sha256,
+            self.floors.sha256,
+            self.open_examples.sha256,
+        )
         parts = [p.sha256 for p in prompts] + list(weights) + [RULES_REVISION]
         digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         version = "+".join(p.version for p in prompts)
@@ -272,7 +282,9 @@ class StagedStrategy:
     ) -> list[OpenIssue]:
         """One call lists the article's open issues; code ties each to its sentence
         (``open_issues.py``)."""
-        tie = Tie(sentences, x)
+        assert self.open_examples is not None
+        examples = self.open_examples.choose(article_sha256(article.text), x)
+        tie = Tie(sentences, x, frozenset(e.phrase.casefold() for e in examples))
         shown = [c.sentence for c in candidates]
         request = open_request(
             self.open_prompt,
@@ -280,6 +292,7 @@ class StagedStrategy:
             sentences,
             shown,
             tie,
+            examples=examples,
             max_reasks=self.max_reasks,
             temperature=self.temperature,
             salvage=self.salvage,

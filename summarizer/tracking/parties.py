@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..grounding.countries import country_of
 from ..schema import Party, normalize_name
 from ..similarity.matching import PARTY_THRESHOLD, name_similarity
-from ..strategies.countries import country_of
 from .model import SeriesParty
 
 
