@@ -73,6 +73,12 @@ def test_a_name_inside_a_hyphenated_word_is_named() -> None:
         ),
         ("whether the United States will cut tariffs", "The U.S. will cut tariffs."),
         ("whether DOD will keep using Anthropic's models", "DOD uses Anthropic models."),
+        ("whether Anthropic will win", "The court denied Anthropic's motion to win."),
+        ("whether the United States will cut tariffs", "The US-China talks will cut tariffs."),
+        ("whether U.S. tariffs will be cut", "The U.S.-China talks will cut tariffs."),
+        ("whether the Ukrainian ports will open", "The Russia-Ukraine talks will open ports."),
+        ("whether French farmers will be paid", "France will pay its farmers."),
+        ("whether the Korean duty will be cut", "South Korea will cut the duty."),
     ],
 )
 def test_a_name_in_another_form_is_named(text: str, evidence: str) -> None:
@@ -90,6 +96,10 @@ def test_a_name_in_another_form_is_named(text: str, evidence: str) -> None:
             "Japanese",
         ),
         ("whether Moscow will lift restrictions", "Russia will lift restrictions.", "Moscow"),
+        ("whether Egypt will host the talks", "The talks resume in CAIRO.", "Egypt"),
+        ("whether Italy will host the talks", "The talks resume in ROME.", "Italy"),
+        ("whether Turkish officials agree", "The turkey was carved as officials agree.", "Turkish"),
+        ("whether the US will agree", "Let us agree.", "US"),
     ],
 )
 def test_another_country_or_a_city_is_still_not_named(text: str, evidence: str, name: str) -> None:

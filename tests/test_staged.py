@@ -222,7 +222,7 @@ def test_a_phrase_copied_from_the_prompts_example_is_re_asked(staged: Selector) 
     from summarizer.prompts import load_prompt
     from summarizer.strategies.open_issues import EXAMPLE_PHRASES
 
-    system = load_prompt("staged-open").messages(text="x")[0]["content"]
+    system = load_prompt("staged-open").messages(text="x", examples=[])[0]["content"]
     assert all(f'"{phrase}"' in system for phrase in EXAMPLE_PHRASES)  # kept in step
     copied = {"open_issues": ["date of the next round of talks"]}
     backend = ScriptedBackend([copied, OPEN])
@@ -720,3 +720,25 @@ def test_a_written_sentence_with_two_acts_is_one_training_row() -> None:
     assert merged.texts == ["A offered X if B does Y.", "Z?"]
     assert merged.labels.tolist() == [[1, 1, 0], [0, 0, 1]]
     assert merged.groups == ["s", "s"]
+
+
+def test_the_open_issue_call_is_shown_examples_and_a_copied_one_is_re_asked(
+    staged: Selector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from summarizer.strategies.open_examples import OpenExample, OpenExamples
+    from summarizer.strategies.staged import StagedStrategy
+
+    sentence = "The two sides will discuss the quotas on steel next month."
+    pool = OpenExamples((OpenExample("other", sentence, "steel quotas"),), {}, "1" * 64)
+    monkeypatch.setattr("summarizer.strategies.staged.load_examples", lambda *a: pool)
+    copied = {"open_issues": ["Steel quotas"]}
+    backend = ScriptedBackend([copied, OPEN])
+    summary = Pipeline(backend, Settings(strategy="staged")).summarize(make_article(TEXT))
+    open_calls = [c for c in backend.calls if c.schema and c.schema["title"] == "OpenIssueList"]
+    assert f'- "{sentence}" -> "steel quotas"' in open_calls[0].messages[0]["content"]
+    assert backend.open_calls == 2  # the copy was re-asked
+    assert [o.text for o in summary.open_issues] == [OPEN["open_issues"][0]]
+    other = OpenExamples(pool.examples, {}, "2" * 64)
+    assert StagedStrategy(open_examples=pool).info.sha256 != (
+        StagedStrategy(open_examples=other).info.sha256
+    )

@@ -23,7 +23,9 @@ def register(commands: Any) -> None:
         "negotiation gate (summarizer/data/gate.npz) on --gate-texts, --stories and the "
         "gold articles, with held-out weights per gold article, and rewrites the open-issue "
         "call's examples (summarizer/data/open_examples.json: each gold article's required "
-        "open issues with their evidence sentences, and which articles each is never shown).",
+        "open issues with their evidence sentences, from the texts the folder's SOURCES.md "
+        "names, and which articles each is never shown: itself, its series in the folder's "
+        "series/, and those about the same talks).",
     )
     train.add_argument("dir", type=Path, help="gold folder")
     train.add_argument(
@@ -58,7 +60,9 @@ def register(commands: Any) -> None:
         "--examples-out", type=Path, help="open-issue examples file (default: the package's)"
     )
     train.add_argument(
-        "--gate-only", action="store_true", help="retrain the gate only, on the current selector"
+        "--gate-only",
+        action="store_true",
+        help="skip the selector: retrain the gate on the current one, rewrite the examples",
     )
     train.set_defaults(handler=cmd_train_selector)
 
@@ -68,7 +72,7 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
 
     from ..evaluation.gate_training import blocked, train_gate
     from ..evaluation.gold import load_gold_dir
-    from ..evaluation.open_examples_training import example_pool
+    from ..evaluation.open_examples_training import folder_pool
     from ..evaluation.selector_training import collect_judgements, gold_examples, train
     from ..strategies.gate import GATE_PATH, save_gate
     from ..strategies.open_examples import EXAMPLES_PATH, save_examples
@@ -93,7 +97,7 @@ def cmd_train_selector(args: argparse.Namespace) -> int:
         f"{', '.join(blocked(gate)) or 'none'}",
         file=sys.stderr,
     )
-    examples, excluded = example_pool(golds)
+    examples, excluded = folder_pool(args.dir, golds)
     examples_out = args.examples_out or EXAMPLES_PATH
     save_examples(examples_out, examples, excluded)
     print(f"summarizer: wrote {examples_out} ({len(examples)} examples)", file=sys.stderr)

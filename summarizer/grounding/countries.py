@@ -1,6 +1,8 @@
 """Countries by their other names: demonyms, capitals, short names and seats of
 government. General knowledge, not tuned on gold; used to find sides by the names news
-uses for them (``attribution.expand_aliases``, ``sides.clean_parties``)."""
+uses for them (``attribution.expand_aliases``, ``sides.clean_parties``) and to tell a
+country named in another form ("Chinese", "EU") from a new name
+(``faithfulness.problem``)."""
 
 from __future__ import annotations
 
@@ -105,6 +107,21 @@ GOVERNMENT: dict[str, tuple[str, ...]] = {
     "China": ("State Council", "MOFCOM", "Zhongnanhai"),
     "France": ("Elysee", "Élysée", "Quai d'Orsay"),
 }
+#: The cities among the other names above: capitals and seats of government. A city
+#: stands for its country as an actor ("Beijing said"), but a text that names the city
+#: may only name where talks were held, so the faithfulness check does not take it for
+#: the country ("The war in Egypt" is not "talks in Cairo").
+CITIES = frozenset(
+    (
+        "Washington Beijing London Brussels Moscow Kremlin Kyiv Kiev Tokyo Ottawa Berlin "
+        "Paris Rome Madrid Warsaw Oslo Reykjavik Canberra Brasilia Seoul Pyongyang Hanoi "
+        "Bangkok Jakarta Manila Nairobi Lusaka Astana Bishkek Tashkent Doha Riyadh Tehran "
+        "Jerusalem Cairo Ankara Taipei Bern Muscat Islamabad Kabul Baghdad Damascus Beirut "
+        "Caracas Havana Bogota Minsk Yerevan Baku Pretoria Abuja Stockholm Athens Delhi"
+    ).split()
+    + ["Mexico City", "New Delhi", "Buenos Aires", "Abu Dhabi", "European Commission"]
+)
+CITY_KEYS = frozenset(normalize_name(c) for c in CITIES)
 _KEYS = {normalize_name(k): k for k in COUNTRIES}
 for _country, _other_names in COUNTRIES.items():
     for _other_name in _other_names:

@@ -8,11 +8,10 @@ intact) or a paraphrase. A paraphrase is unfaithful when it:
   the words it copies ("did not agree" written as "agreed");
 - turns a polarity word into its opposite ("bad faith" against "good faith",
   "refused" against "agreed");
-- names a party, place or person (a capitalised word) that the evidence does not (a
-  member of a hyphenated word counts as named: "Pentagon-Anthropic" names both; so
-  does a country the evidence names by another of its names: "Chinese" or "Beijing"
-  where it says "China", "EU" where it says "European Union", ``countries.py``; and a
-  possessive names its owner: "Anthropic's");
+- names a party, place or person (a capitalised word) that the evidence does not (the
+  evidence names a possessive's owner and each member of a hyphenated word, and a
+  country by any of its names that is not a city: "Chinese" where it says "China",
+  "EU" where it says "European Union", never "Egypt" where it says "Cairo");
 - is a mangled copy: words glued together ("90days", "longer-termresolution").
 
 Used by the extraction validators (an unfaithful paraphrase is re-asked, then
@@ -23,7 +22,8 @@ from __future__ import annotations
 
 import re
 
-from .countries import COUNTRIES, country_of
+from ..schema import normalize_name
+from .countries import CITY_KEYS, country_of
 from .numbers import numbers
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019.,%$-]*")
@@ -106,47 +106,72 @@ def problem(text: str, evidence: str) -> str | None:
         opposite = OPPOSITE.get(w)
         if opposite and w not in ev_set and opposite in ev_set:
             return f"{w!r} reverses the sentence's {opposite!r}"
-    named = ev_set | {part for w in ev_lower if "-" in w for part in w.split("-") if part}
-    as_country = _countries_named(words, _countries(ev_words))
-    for i, w in enumerate(words):
-        name = w.casefold().removesuffix("'s")  # "Anthropic's" names Anthropic
-        if i > 0 and w[:1].isupper() and name not in named and name != "the":
-            if i not in as_country:
-                return f"{w!r} is not named in the sentence it cites"
+    return _unnamed(words, ev_words)
+
+
+def _unnamed(words: list[str], evidence: list[str]) -> str | None:
+    """Why a capitalised word of the item (after its first) names what the evidence
+    does not, or None. The evidence names a possessive's owner ("Anthropic's"), each
+    member of a hyphenated word ("U.S.-China") and a country by any of its names that
+    is not a city (``countries.py``: "Chinese" and "EU" name China and the European
+    Union; "Cairo" does not name Egypt, where talks may only be held)."""
+    tokens = _name_tokens(evidence)
+    named = {t.casefold() for t in tokens}
+    countries = {c for _, _, c in _country_runs(tokens)}
+    item = [_owner(w) for w in words]
+    as_country = {i for a, b, c in _country_runs(item) if c in countries for i in range(a, b)}
+
+    def is_named(word: str) -> bool:
+        if word.isupper() and len(word) > 1:  # an acronym: "US" is not "us"
+            return word in tokens or _form(word) in countries
+        return word.casefold() in named or word.casefold() == "the" or _form(word) in countries
+
+    for i, w in enumerate(item):
+        if i == 0 or not w[:1].isupper() or i in as_country or is_named(w):
+            continue
+        parts = [p.strip(".,'") for p in w.split("-")]
+        if "-" in w and all(is_named(p) for p in parts if p[:1].isupper()):
+            continue
+        return f"{words[i]!r} is not named in the sentence it cites"
     return None
 
 
-def _ngrams(words: list[str]) -> list[tuple[int, int, str]]:
-    """Every run of one to three words: (start, end, text)."""
-    return [
-        (i, i + n, " ".join(words[i : i + n])) for n in (1, 2, 3) for i in range(len(words) - n + 1)
-    ]
+def _owner(word: str) -> str:
+    """A possessive's owner ("Anthropic's": "Anthropic"); other words unchanged."""
+    return word.removesuffix("'s")
 
 
-def _countries(words: list[str]) -> set[str]:
-    """The countries the words name, by a name that is not a city (``_a_form_of``)."""
-    found = ((country_of(text), text) for _, _, text in _ngrams(words))
-    return {c for c, text in found if c is not None and _a_form_of(text, c)}
-
-
-def _countries_named(words: list[str], countries: set[str]) -> set[int]:
-    """The positions of words that name one of ``countries`` by its name, an acronym
-    ("EU", "U.S.") or a form of one of its names ("Chinese", "American"); never by a
-    city ("Egypt" is not named by "Cairo", where talks may only be held)."""
-    out: set[int] = set()
-    for start, end, text in _ngrams(words):
-        country = country_of(text)
-        if country in countries and _a_form_of(text, country):
-            out.update(range(start, end))
+def _name_tokens(words: list[str]) -> list[str]:
+    """The words as names: each one's owner, followed by its hyphenated members."""
+    out: list[str] = []
+    for w in words:
+        w = _owner(w)
+        out.append(w)
+        if "-" in w:
+            out.extend(_owner(p.strip(".,'")) for p in w.split("-") if p.strip(".,'"))
     return out
 
 
-def _a_form_of(text: str, country: str) -> bool:
-    letters = text.replace(".", "")
-    if text == country or (letters.isupper() and len(letters) <= 4):
-        return True
-    others = [country, *(n for n in COUNTRIES[country] if n != text)]
-    return any(len(n) >= 4 and text[:4].casefold() == n[:4].casefold() for n in others)
+def _form(text: str) -> str | None:
+    """The country ``text`` names by a name that is not a city, if any; only a name
+    whose every word is capitalised counts ("turkey" is a bird, "us" a pronoun)."""
+    words = text.split()
+    if not all(w[:1].isupper() for w in words) or words[0] in ("The", "THE"):
+        return None
+    if normalize_name(text) in CITY_KEYS:
+        return None
+    return country_of(text)
+
+
+def _country_runs(words: list[str]) -> list[tuple[int, int, str]]:
+    """Every run of one to three words that names a country: (start, end, country)."""
+    runs = []
+    for n in (1, 2, 3):
+        for i in range(len(words) - n + 1):
+            country = _form(" ".join(words[i : i + n]))
+            if country is not None:
+                runs.append((i, i + n, country))
+    return runs
 
 
 def _dropped_negation(words: list[str], evidence: list[str]) -> str | None:

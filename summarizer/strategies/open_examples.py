@@ -9,14 +9,17 @@ call is also shown a few such pairs, each a gold article's evidence sentence and
 phrase its annotator wrote.
 
 - **Pool** (``data/open_examples.json``, written by ``summarizer eval
-  train-selector``): the required open issues of the gold articles whose evidence is
-  one sentence, each with its article's digest.
+  train-selector``): the required open issues of the public-domain gold articles
+  (``evals/SOURCES.md``; the two news reports of ``evals/SEEDS.md`` do not ship) whose
+  evidence is one sentence, each with its article's digest.
 - **Choice:** the :data:`SHOWN` examples whose sentences are most like the report's
   (MiniLM cosine against its most similar sentence), at most one per article.
-- **No leakage:** a gold article is never shown an example from itself, nor from an
-  article about the same talks (their required sides share two names: the three
-  US-China reports, say), so the number reported for an article comes from examples
-  that never saw its labels. Any other text may be shown any example.
+- **No leakage:** a gold article is never shown an example from itself, from an
+  article of the same series (``evals/series/``), or from an article whose sides share
+  two names with its own (the three US-China reports, say), so the number reported for
+  an article comes from examples that never saw its labels. Nor is any text shown an
+  example whose sentence it contains (a negated probe is a copy of a gold article).
+  Any other text may be shown any example.
 - A phrase the model copies from a shown example is rejected (``open_issues.Tie``).
 """
 
@@ -52,11 +55,18 @@ class OpenExamples:
     excluded: dict[str, frozenset[str]]
     sha256: str
 
-    def choose(self, article_sha256: str, vectors: Vector, k: int = SHOWN) -> list[OpenExample]:
-        """The ``k`` examples most like the report (its sentences' embeddings
-        ``vectors``), one per article, none from an excluded article; most like it last."""
+    def choose(
+        self, article_sha256: str, text: str, vectors: Vector, k: int = SHOWN
+    ) -> list[OpenExample]:
+        """The ``k`` examples most like the report ``text`` (its sentences' embeddings
+        ``vectors``), one per article, none from an excluded article and none whose
+        sentence the report contains (a copy of a gold article, such as a negated
+        probe, is not its digest); the most like it last."""
         barred = self.excluded.get(article_sha256, frozenset())
-        allowed = [e for e in self.examples if e.article not in barred]
+        squashed = " ".join(text.split())
+        allowed = [
+            e for e in self.examples if e.article not in barred and e.sentence not in squashed
+        ]
         if not allowed or not len(vectors):
             return []
         pool = shared_encoder().embed([e.sentence for e in allowed]).astype(np.float64)

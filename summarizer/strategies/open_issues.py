@@ -4,12 +4,13 @@ The sentence classifier ranks open issues poorly (among the gold articles' candi
 sentences, no signal it has reaches an area under the ROC curve of 0.64), and a whole
 sentence scores low against the short phrases readers use for them. So the staged
 strategy asks the model once, with the whole article, for one to three open issues as
-short phrases ("whether the duty cut will cover hybrid models"), then in code:
+short phrases ("whether the duty cut will cover hybrid models"), showing it three
+sentence-and-phrase pairs from other gold articles (``open_examples.py``), then in code:
 
 - keeps the first :data:`MAX_KEPT` (two) of them;
 - ties each phrase to the article sentence most like it (MiniLM cosine, at least
   :data:`TIE_FLOOR`): that sentence is the item's evidence, an exact span;
-- rejects a phrase copied from the prompt's example, tied to no sentence, or unfaithful
+- rejects a phrase copied from the prompt's examples, tied to no sentence, or unfaithful
   to its sentence
   (``faithfulness.problem``: a number, a negation, a polarity word or a name the
   sentence does not have), and re-asks with the reasons; when the re-asks are spent,
@@ -27,6 +28,7 @@ open issues, unless salvage is off.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -63,6 +65,14 @@ MAX_LISTED = 3  # phrases the model may list
 #: it is never re-asked. Bump ``staged.RULES_REVISION`` when changing it.
 MAX_KEPT = 2
 MAX_PHRASE = 200  # characters
+
+
+def phrase_key(text: str) -> str:
+    """A phrase's words, lower case, without punctuation: a copied example is the same
+    phrase whatever its quotes, case or final mark."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
 #: The prompt's invented example answer (``prompts/staged-open.system.j2``): a phrase
 #: copied from it says nothing about the article ("date of the next round of talks"
 #: was copied onto a statement that sets no date).
@@ -114,8 +124,9 @@ class Tie:
 
     sentences: Sequence[Sentence]
     vectors: Vector  # the sentences' MiniLM embeddings (n x DIM, L2-normalised)
-    #: the phrases of the examples the call was shown (``open_examples.py``)
-    shown: frozenset[str] = frozenset()
+    #: the phrases of the examples from other reports the call was shown
+    #: (``open_examples.py``)
+    examples: frozenset[str] = frozenset()
     _seen: dict[str, Tied] = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, phrase: str) -> Tied:
@@ -130,8 +141,8 @@ class Tie:
             return None, "the report has no sentences"
         if not text or len(text) > MAX_PHRASE:
             return None, f"write a short phrase of at most {MAX_PHRASE} characters"
-        key = text.casefold().rstrip(".?")
-        if key in EXAMPLE_PHRASES or key in self.shown:
+        shown = {phrase_key(p) for p in (*EXAMPLE_PHRASES, *self.examples)}
+        if phrase_key(text) in shown:
             return None, "that phrase is the example's, not this report's"
         vector = shared_encoder().embed([text])[0].astype(np.float64)
         sims = self.vectors[:, :DIM] @ vector

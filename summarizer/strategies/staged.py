@@ -95,7 +95,7 @@ LETTERS = "ABCDEFG"
 LEDE_SENTENCES = 2  # read by the sides call besides the candidates
 #: Part of the stamp (and so of the cache key): bump it whenever the code's rules
 #: (attribution, repairs, items) change what the strategy outputs for the same prompts.
-RULES_REVISION = "18"
+RULES_REVISION = "19"
 
 
 def excerpt(sentences: Sequence[Sentence]) -> str:
@@ -283,8 +283,8 @@ class StagedStrategy:
         """One call lists the article's open issues; code ties each to its sentence
         (``open_issues.py``)."""
         assert self.open_examples is not None
-        examples = self.open_examples.choose(article_sha256(article.text), x)
-        tie = Tie(sentences, x, frozenset(e.phrase.casefold() for e in examples))
+        examples = self.open_examples.choose(article_sha256(article.text), article.text, x)
+        tie = Tie(sentences, x, frozenset(e.phrase for e in examples))
         shown = [c.sentence for c in candidates]
         request = open_request(
             self.open_prompt,
