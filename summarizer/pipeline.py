@@ -11,6 +11,7 @@ import time
 
 from .backends import Backend
 from .errors import InputError
+from .grounding import faithfulness
 from .grounding.citations import Items
 from .grounding.sentences import Sentence, split_sentences
 from .io.cache import Cache
@@ -61,6 +62,7 @@ class Pipeline:
             self.backend.name,
             self.strategy.name,
             self.strategy.info.sha256,
+            faithfulness.REVISION,
             article_sha256(article.text),
             repr(sorted(self.settings.fingerprint().items())),
             repr(article.title),

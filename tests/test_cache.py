@@ -82,6 +82,20 @@ def test_other_articles_and_titles_miss_and_transport_attempts_do_not_matter(
     assert len(server.calls) == 3
 
 
+def test_a_change_to_the_faithfulness_checks_misses(
+    server: FaultServer, hosted: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks decide re-asks and drops in every strategy, and no prompt hash
+    changes with them."""
+    from summarizer.grounding import faithfulness
+
+    cache = Cache(tmp_path / "c")
+    hosted(cache=cache).summarize(ARTICLE)
+    monkeypatch.setattr(faithfulness, "REVISION", faithfulness.REVISION + "-next")
+    hosted(cache=cache).summarize(ARTICLE)
+    assert len(server.calls) == 2
+
+
 def test_another_model_misses(server: FaultServer, tmp_path: Path) -> None:
     from summarizer import Summarizer
 

@@ -26,6 +26,11 @@ from ..schema import normalize_name
 from .countries import CITY_KEYS, country_of
 from .numbers import numbers
 
+#: Part of every cached summary's key (``Pipeline.cache_key``): bump it whenever these
+#: checks change what they accept, since they decide re-asks and drops in every
+#: strategy, whose prompt hashes do not change with them. 2: a country's other names,
+#: possessives and hyphen members are named (run 18).
+REVISION = "2"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\u2019.,%$-]*")
 NEGATIONS = frozenset(
     "not no never none neither nor without cannot can't won't didn't doesn't don't "
