@@ -742,3 +742,20 @@ def test_the_open_issue_call_is_shown_examples_and_a_copied_one_is_re_asked(
     assert StagedStrategy(open_examples=pool).info.sha256 != (
         StagedStrategy(open_examples=other).info.sha256
     )
+
+
+def test_a_phrase_lacking_only_a_name_is_tied_to_the_sentence_that_names_it() -> None:
+    text = (
+        "The talks on the detainees ended on Friday.\n"
+        "I call on the regime to give a full account of what happened to Bob Levinson.\n"
+        "The Levinson family deserves answers.\n"
+        "The family of the envoy will not receive answers soon.\n"
+    )
+    tie = _tie(text)
+    sentence, why = tie("whether the family of Bob Levinson will receive answers")
+    assert why is None and sentence is not None and "Bob Levinson" in sentence.text
+    # Any other problem still stands against the most similar sentence: no re-tie
+    # escapes the negation check.
+    sentence, why = tie("whether the family of the envoy will receive answers soon")
+    assert sentence is not None and "not receive" in sentence.text
+    assert why is not None and "not" in why

@@ -82,8 +82,9 @@ def is_exact_span(text: str, evidence: str) -> bool:
     return bool(text) and text in evidence
 
 
-def problem(text: str, evidence: str) -> str | None:
-    """Why ``text`` is not faithful to ``evidence``, or None when it is."""
+def problem(text: str, evidence: str, *, names: bool = True) -> str | None:
+    """Why ``text`` is not faithful to ``evidence``, or None when it is. With ``names``
+    false, every check but the name check (``_unnamed``)."""
     if is_exact_span(text, evidence):
         return None
     words = _words(text)
@@ -111,7 +112,7 @@ def problem(text: str, evidence: str) -> str | None:
         opposite = OPPOSITE.get(w)
         if opposite and w not in ev_set and opposite in ev_set:
             return f"{w!r} reverses the sentence's {opposite!r}"
-    return _unnamed(words, ev_words)
+    return _unnamed(words, ev_words) if names else None
 
 
 def _unnamed(words: list[str], evidence: list[str]) -> str | None:

@@ -9,7 +9,9 @@ sentence-and-phrase pairs from other gold articles (``open_examples.py``), then 
 
 - keeps the first :data:`MAX_KEPT` (two) of them;
 - ties each phrase to the article sentence most like it (MiniLM cosine, at least
-  :data:`TIE_FLOOR`): that sentence is the item's evidence, an exact span;
+  :data:`TIE_FLOOR`): that sentence is the item's evidence, an exact span; when that
+  sentence lacks only a name the phrase has, the next most like it above the floor
+  that has it and passes every check;
 - rejects a phrase copied from the prompt's examples, tied to no sentence, or unfaithful
   to its sentence
   (``faithfulness.problem``: a number, a negation, a polarity word or a name the
@@ -146,11 +148,23 @@ class Tie:
             return None, "that phrase is the example's, not this report's"
         vector = shared_encoder().embed([text])[0].astype(np.float64)
         sims = self.vectors[:, :DIM] @ vector
-        best = int(np.argmax(sims))
+        order = [int(i) for i in np.argsort(-sims, kind="stable")]
+        best = order[0]
         if sims[best] < TIE_FLOOR:
             return None, "the report says nothing like it: use the report's own words"
         sentence = self.sentences[best]
-        return sentence, problem(text, sentence.text)
+        why = problem(text, sentence.text)
+        if why is not None and problem(text, sentence.text, names=False) is None:
+            # Faithful but for a name: the next most similar sentence above the floor
+            # that names it and passes every check is the evidence ("whether the family
+            # of Bob Levinson will receive answers" against "The Levinson family deserves
+            # answers." and "... what happened to Bob Levinson.").
+            for i in order[1:]:
+                if sims[i] < TIE_FLOOR:
+                    break
+                if problem(text, self.sentences[i].text) is None:
+                    return self.sentences[i], None
+        return sentence, why
 
 
 def open_request(
