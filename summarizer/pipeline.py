@@ -113,6 +113,7 @@ class Pipeline:
         if cached is not None:
             return cached
         started, meter = time.perf_counter(), Meter()
+        self.backend.begin_article()
         items = self.strategy.run(article, self._sentences(article), self.backend, meter)
         return self._finish(article, items, meter, started)
 
@@ -121,5 +122,6 @@ class Pipeline:
         if cached is not None:
             return cached
         started, meter = time.perf_counter(), Meter()
+        self.backend.begin_article()
         items = await self.strategy.arun(article, self._sentences(article), self.backend, meter)
         return self._finish(article, items, meter, started)

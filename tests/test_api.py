@@ -56,6 +56,23 @@ def test_summarize_with_a_mock_backend_validates_like_a_model() -> None:
     assert result.run.settings["strategy"] == "single"
 
 
+class CountingBackend(MockBackend):
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        super().__init__(answers)
+        self.begun: list[int] = []  # how many calls had been made when each article began
+
+    def begin_article(self) -> None:
+        self.begun.append(len(self.calls))
+
+
+def test_the_backend_is_told_where_each_article_begins() -> None:
+    backend = CountingBackend([answer("One."), answer("Two.")])
+    with Summarizer(backend=backend) as s:
+        s.summarize(TEXT)
+        asyncio.run(s.asummarize(TEXT + " The talks resume Monday."))
+    assert backend.begun == [0, 1]  # before each article's first call, sync and async
+
+
 def test_a_scripted_answer_is_validated_and_reasked_like_a_models() -> None:
     bad = answer()
     bad["demands"][0]["what"] = "The union demanded free yachts on Mars."

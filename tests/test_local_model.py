@@ -11,7 +11,8 @@ import importlib.util
 
 import pytest
 
-from summarizer import NegotiationSummary, summarize
+from summarizer import NegotiationSummary, Summarizer, summarize
+from summarizer.backends.local import LocalBackend
 from summarizer.schema import normalize_name
 
 pytestmark = [
@@ -29,6 +30,12 @@ TRADE = (
     "Canada demanded that Mexico lower its tariffs on Canadian cheese.\n"
     "Mexico agreed to cut the cheese tariffs by half starting in March.\n"
     "Access for Mexican trucks to Canadian highways remains unresolved, officials said.\n"
+)
+
+WAGES = (
+    "The nurses' union and Riverside Hospital resumed contract talks on Monday.\n"
+    "The union demanded a 6% raise over two years.\n"
+    "The hospital agreed to hire forty more nurses.\n"
 )
 
 WEATHER = (
@@ -100,3 +107,31 @@ def test_the_staged_strategy_is_the_local_default(trade_summary: NegotiationSumm
     assert trade_summary.run.settings["strategy"] == "staged"
     for item in [*trade_summary.demands, *trade_summary.concessions]:
         assert item.text == item.evidence[0].text  # an exact span of the article
+
+
+def _content(summary: NegotiationSummary) -> dict[str, object]:
+    return summary.model_dump(mode="json", exclude={"run"})
+
+
+def test_an_articles_summary_does_not_depend_on_what_ran_before(
+    trade_summary: NegotiationSummary,
+) -> None:
+    # The CLI reads one article in a fresh process, a batch or the eval reads it after
+    # others on the same engine: the two must give the same summary.
+    s = Summarizer(model="local")
+    s.summarize(WAGES)
+    assert _content(s.summarize(TRADE)) == _content(trade_summary)
+
+
+def test_each_article_reads_its_prompt_afresh_and_then_reuses_it() -> None:
+    backend = LocalBackend()
+    messages = [
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": TRADE + "\nWhich country demanded something?"},
+    ]
+    backend.complete(messages, max_tokens=2)
+    assert backend.complete(messages, max_tokens=2).cached_tokens > 0
+    backend.begin_article()
+    fresh = backend.complete(messages, max_tokens=2)
+    assert fresh.cached_tokens == 0
+    assert fresh.prompt_tokens > 0

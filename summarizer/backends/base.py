@@ -65,6 +65,10 @@ class Threaded:
     """The async form of a blocking backend's ``complete``: the call runs in a worker
     thread, so an event loop (the batch runner, a service) keeps going meanwhile."""
 
+    def begin_article(self) -> None:
+        """An article starts: nothing carried over from earlier calls may change its
+        answers (a no-op unless the backend keeps state between calls)."""
+
     def complete(
         self,
         messages: Messages,
@@ -130,6 +134,11 @@ class Backend(Protocol):
 
     def cost_usd(self, usage: Usage) -> float | None:
         """What ``usage`` cost in USD: 0 for a local model, None when unknown."""
+        ...
+
+    def begin_article(self) -> None:
+        """An article starts: state kept from earlier calls (an embedded engine's KV
+        cache) must not change its answers."""
         ...
 
     def close(self) -> None:

@@ -48,6 +48,11 @@ class EngineSettings:
     n_batch: int = 512
     n_ubatch: int = 512
     seed: int = 0
+    # llama.cpp's host-memory prompt cache (MiB) keeps the KV state of earlier prompts
+    # and restores the best match for a new one. Off: with one slot, the slot's own
+    # cache already holds the article being read, and states restored from earlier
+    # articles made an article's answers depend on what ran before it (and cost RAM).
+    cache_ram_mib: int = 0
 
 
 class Engine:
@@ -58,6 +63,7 @@ class Engine:
         self.settings = settings
         self._server: Any = None
         self._lock = threading.Lock()
+        self._fresh = False
         self.load_seconds = 0.0
 
     @property
@@ -86,6 +92,7 @@ class Engine:
         params.sampling.seed = s.seed
         params.warmup = False
         params.cache_prompt = True
+        params.cache_ram_mib = s.cache_ram_mib
         # llama.cpp logs every request to fd 2; SUMMARIZER_ENGINE_LOG=1 keeps that.
         params.verbosity = 1 if os.environ.get("SUMMARIZER_ENGINE_LOG") else -1
         log.info(
@@ -104,6 +111,24 @@ class Engine:
             ) from exc
         self.load_seconds = time.perf_counter() - started
         return server
+
+    def begin_article(self) -> None:
+        """The next request reads its whole prompt afresh instead of reusing the KV
+        cache left by earlier requests.
+
+        Reusing a cached prefix is exact in principle, but the rest of the prompt is
+        then computed in batches that start elsewhere, and float sums in another order
+        can flip a greedy choice. Starting each article from an empty cache makes its
+        summary the same alone (the CLI) as after other articles (a batch, the eval).
+        Requests within the article still share its cached prefix.
+        """
+        with self._lock:
+            self._fresh = True
+
+    def _cache_prompt(self) -> bool:
+        with self._lock:
+            fresh, self._fresh = self._fresh, False
+        return not fresh
 
     def server(self) -> Any:
         with self._lock:
@@ -125,7 +150,7 @@ class Engine:
             "max_tokens": max_tokens,
             "temperature": temperature,
             "seed": self.settings.seed,
-            "cache_prompt": True,
+            "cache_prompt": self._cache_prompt(),
         }
         if schema is not None:
             request["grammar"] = compact_json_grammar(schema)
@@ -148,7 +173,7 @@ class Engine:
             "temperature": 0.0,
             "logprobs": True,
             "top_logprobs": 20,
-            "cache_prompt": True,
+            "cache_prompt": self._cache_prompt(),
         }
         answer = self.server().handle_chat_completions(request)
         if not isinstance(answer, dict) or "choices" not in answer:

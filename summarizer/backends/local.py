@@ -85,5 +85,10 @@ class LocalBackend(Threaded):
     def cost_usd(self, usage: Usage) -> float | None:
         return 0.0
 
+    def begin_article(self) -> None:
+        """The next request reads its whole prompt afresh, so an article's answers do
+        not depend on what the engine read before it (see ``Engine.begin_article``)."""
+        get_engine(self._path or embedded_model_path(), self.settings).begin_article()
+
     def close(self) -> None:
         release_engine(self._path or embedded_model_path(), self.settings)
