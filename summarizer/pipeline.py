@@ -10,6 +10,7 @@ import hashlib
 import time
 
 from .backends import Backend
+from .backends.base import begin_article
 from .errors import InputError
 from .grounding import faithfulness
 from .grounding.citations import Items
@@ -113,7 +114,7 @@ class Pipeline:
         if cached is not None:
             return cached
         started, meter = time.perf_counter(), Meter()
-        self.backend.begin_article()
+        begin_article(self.backend)
         items = self.strategy.run(article, self._sentences(article), self.backend, meter)
         return self._finish(article, items, meter, started)
 
@@ -122,6 +123,6 @@ class Pipeline:
         if cached is not None:
             return cached
         started, meter = time.perf_counter(), Meter()
-        self.backend.begin_article()
+        begin_article(self.backend)
         items = await self.strategy.arun(article, self._sentences(article), self.backend, meter)
         return self._finish(article, items, meter, started)

@@ -135,3 +135,4 @@ def test_each_article_reads_its_prompt_afresh_and_then_reuses_it() -> None:
     fresh = backend.complete(messages, max_tokens=2)
     assert fresh.cached_tokens == 0
     assert fresh.prompt_tokens > 0
+    assert backend.complete(messages, max_tokens=2).cached_tokens > 0  # the article's own

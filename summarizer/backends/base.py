@@ -6,6 +6,10 @@ validation, grounding, re-asks and salvage live above it, in
 ``summarizer.strategies.structured``. A backend retries its own transport failures
 (timeouts, 429s, 5xx, dropped connections) and counts them in ``Completion.attempts``
 or in the ``ProviderError`` it raises.
+
+A backend that keeps state between calls (an embedded engine's KV cache) may also
+define ``begin_article()``: the pipeline calls it before each article's first call
+(:func:`begin_article`), so that state cannot change the article's answers.
 """
 
 from __future__ import annotations
@@ -65,10 +69,6 @@ class Threaded:
     """The async form of a blocking backend's ``complete``: the call runs in a worker
     thread, so an event loop (the batch runner, a service) keeps going meanwhile."""
 
-    def begin_article(self) -> None:
-        """An article starts: nothing carried over from earlier calls may change its
-        answers (a no-op unless the backend keeps state between calls)."""
-
     def complete(
         self,
         messages: Messages,
@@ -90,6 +90,14 @@ class Threaded:
         return await asyncio.to_thread(
             self.complete, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
         )
+
+
+def begin_article(backend: object) -> None:
+    """Tell ``backend`` that an article starts, if it keeps state between calls (the
+    optional ``begin_article()`` hook; backends without one need nothing)."""
+    hook = getattr(backend, "begin_article", None)
+    if callable(hook):
+        hook()
 
 
 class Backend(Protocol):
@@ -134,11 +142,6 @@ class Backend(Protocol):
 
     def cost_usd(self, usage: Usage) -> float | None:
         """What ``usage`` cost in USD: 0 for a local model, None when unknown."""
-        ...
-
-    def begin_article(self) -> None:
-        """An article starts: state kept from earlier calls (an embedded engine's KV
-        cache) must not change its answers."""
         ...
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,46 @@ class EngineSettings:
     cache_ram_mib: int = 0
 
 
+class _Article:
+    """An article's pending "read afresh" mark, shared by the threads its calls run in."""
+
+    def __init__(self) -> None:
+        self.fresh = True
+
+
+#: The article being read in this context (a thread, or an asyncio task and the worker
+#: threads ``asyncio.to_thread`` copies its context into), so concurrent articles on
+#: one engine each keep their own mark.
+_ARTICLE: ContextVar[_Article | None] = ContextVar("summarizer_article", default=None)
+
+
+def begin_article() -> None:
+    """The next request made in this context reads its whole prompt afresh instead of
+    reusing the KV cache that earlier requests left in the slot.
+
+    Reusing a cached prefix is exact in principle, but the rest of the prompt is then
+    computed in batches that start elsewhere, and float sums in another order can flip
+    a greedy choice: the Iran statement lost both its open issues when read after
+    three other articles. Starting each article from an empty slot makes its summary
+    the same alone (the CLI) as after others (a batch, the eval); its later requests
+    still reuse its own prefix. This holds with one slot (the default); with several,
+    articles decoded together share batches and that changes the numerics too.
+    """
+    _ARTICLE.set(_Article())
+
+
+def _fresh() -> bool:
+    article = _ARTICLE.get()
+    return article is not None and article.fresh
+
+
+def _read(fresh: bool) -> None:
+    """The request answered: a fresh one used up its article's mark."""
+    article = _ARTICLE.get()
+    if fresh and article is not None:
+        article.fresh = False
+
+
 class Engine:
     """One loaded model serving chat completions (thread safe, batched)."""
 
@@ -63,7 +104,6 @@ class Engine:
         self.settings = settings
         self._server: Any = None
         self._lock = threading.Lock()
-        self._fresh = False
         self.load_seconds = 0.0
 
     @property
@@ -93,6 +133,7 @@ class Engine:
         params.warmup = False
         params.cache_prompt = True
         params.cache_ram_mib = s.cache_ram_mib
+        params.cache_idle_slots = s.cache_ram_mib > 0  # idle slots are saved to that cache
         # llama.cpp logs every request to fd 2; SUMMARIZER_ENGINE_LOG=1 keeps that.
         params.verbosity = 1 if os.environ.get("SUMMARIZER_ENGINE_LOG") else -1
         log.info(
@@ -111,24 +152,6 @@ class Engine:
             ) from exc
         self.load_seconds = time.perf_counter() - started
         return server
-
-    def begin_article(self) -> None:
-        """The next request reads its whole prompt afresh instead of reusing the KV
-        cache left by earlier requests.
-
-        Reusing a cached prefix is exact in principle, but the rest of the prompt is
-        then computed in batches that start elsewhere, and float sums in another order
-        can flip a greedy choice. Starting each article from an empty cache makes its
-        summary the same alone (the CLI) as after other articles (a batch, the eval).
-        Requests within the article still share its cached prefix.
-        """
-        with self._lock:
-            self._fresh = True
-
-    def _cache_prompt(self) -> bool:
-        with self._lock:
-            fresh, self._fresh = self._fresh, False
-        return not fresh
 
     def server(self) -> Any:
         with self._lock:
@@ -150,7 +173,7 @@ class Engine:
             "max_tokens": max_tokens,
             "temperature": temperature,
             "seed": self.settings.seed,
-            "cache_prompt": self._cache_prompt(),
+            "cache_prompt": not (fresh := _fresh()),
         }
         if schema is not None:
             request["grammar"] = compact_json_grammar(schema)
@@ -160,6 +183,7 @@ class Engine:
             raise ProviderError(
                 f"the local engine failed: {str(detail)[:300]}", provider_cause="engine", attempts=1
             )
+        _read(fresh)
         return _completion(answer)
 
     def choice_probs(
@@ -173,13 +197,14 @@ class Engine:
             "temperature": 0.0,
             "logprobs": True,
             "top_logprobs": 20,
-            "cache_prompt": self._cache_prompt(),
+            "cache_prompt": not (fresh := _fresh()),
         }
         answer = self.server().handle_chat_completions(request)
         if not isinstance(answer, dict) or "choices" not in answer:
             raise ProviderError(
                 f"the local engine failed: {str(answer)[:300]}", provider_cause="engine", attempts=1
             )
+        _read(fresh)
         content = (answer["choices"][0].get("logprobs") or {}).get("content") or []
         top = content[0].get("top_logprobs", []) if content else []
         return option_probs(top, options), _completion(answer)

@@ -183,9 +183,6 @@ class HostedBackend:
     def close(self) -> None:
         return None
 
-    def begin_article(self) -> None:
-        return None  # each request stands alone
-
     def choose(self, messages: Messages, options: Sequence[str]) -> Choice:
         """Option probabilities from the first answer token's top logprobs (providers
         that return logprobs, such as OpenAI's)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..schema import Usage
 from .base import STATS_KEPT, Choice, Completion, Messages, ProgressHook, Threaded
-from .engine import Engine, EngineSettings, get_engine, release_engine
+from .engine import Engine, EngineSettings, begin_article, get_engine, release_engine
 from .model_files import embedded_model_path
 
 log = logging.getLogger("summarizer")
@@ -86,9 +86,9 @@ class LocalBackend(Threaded):
         return 0.0
 
     def begin_article(self) -> None:
-        """The next request reads its whole prompt afresh, so an article's answers do
-        not depend on what the engine read before it (see ``Engine.begin_article``)."""
-        get_engine(self._path or embedded_model_path(), self.settings).begin_article()
+        """The article's first request reads its whole prompt afresh, so its answers do
+        not depend on what the engine read before it (``engine.begin_article``)."""
+        begin_article()
 
     def close(self) -> None:
         release_engine(self._path or embedded_model_path(), self.settings)
