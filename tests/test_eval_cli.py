@@ -276,3 +276,26 @@ def test_the_pipeline_does_not_import_the_harness() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_run_json_names_the_commit_the_run_started_at(
+    gold_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A commit made while a long run goes on is not the code that ran.
+    from summarizer.evaluation import runs
+
+    checkout = {"commit": "a" * 40, "dirty": False}
+    monkeypatch.setattr(runs, "git_info", lambda where=None: dict(checkout))
+    fake = FakeSummarizer(gold_dir, fail=None)
+    summarize = fake.asummarize
+
+    async def commit_meanwhile(article: Any) -> NegotiationSummary:
+        checkout.update(commit="b" * 40, dirty=True)  # someone commits during the run
+        return await summarize(article)
+
+    monkeypatch.setattr(fake, "asummarize", commit_meanwhile)
+    monkeypatch.setattr(summarizer.api, "Summarizer", lambda *a, **k: fake)
+    run = tmp_path / "run"
+    assert main(["eval", "run", str(gold_dir), "--out", str(run), "--silent", "--no-cache"]) == 0
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["git"] == {"commit": "a" * 40, "dirty": False}

@@ -97,9 +97,17 @@ def _prediction(record: Record) -> Prediction:
 
 
 def run_metadata(
-    run_dir: Path, summarizer: Pipeline | None, gold_dir: Path, command: Sequence[str]
+    run_dir: Path,
+    summarizer: Pipeline | None,
+    gold_dir: Path,
+    command: Sequence[str],
+    *,
+    git: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """run.json: model, prompt, git, packages, tokens, time per article, command."""
+    """run.json: model, prompt, git, packages, tokens, time per article, command.
+
+    ``git`` is the checkout's state when the run started (read now when not given):
+    a commit made while a long run goes on is not the code that ran."""
     records = read_records(run_dir / PREDICTIONS)
     usage, failed_usage = Usage(), Usage()
     for record in records.values():
@@ -115,7 +123,7 @@ def run_metadata(
     seconds = {k: round(r.seconds, 3) for k, r in sorted(records.items())}
     meta: dict[str, Any] = {
         "gold_dir": str(gold_dir.resolve()),
-        "git": git_info(),
+        "git": git if git is not None else git_info(),
         "packages": package_versions(),
         "tokens": usage.model_dump(),  # summed summary.run.usage of the ok articles
         "tokens_failed": failed_usage.model_dump(),  # spent on articles that failed
@@ -172,7 +180,7 @@ def run_eval(
     items = [BatchItem(key=g.id, path=str(g.article_path)) for g in golds]
     out = run_dir / PREDICTIONS
     done = {k for k, r in read_records(out).items() if r.status == "ok"}
-    started = _now()
+    started, git = _now(), git_info()
     bar = tqdm(
         total=len(items),
         initial=sum(i.key in done for i in items),
@@ -185,7 +193,7 @@ def run_eval(
         result = run_batch(
             summarizer, items, out, concurrency=concurrency, on_record=lambda _: bar.update(1)
         )
-    meta = run_metadata(run_dir, summarizer, gold_dir, command or sys.argv)
+    meta = run_metadata(run_dir, summarizer, gold_dir, command or sys.argv, git=git)
     meta.update(started=started, finished=_now())
     write_meta(run_dir, meta)
     return result
