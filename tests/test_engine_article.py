@@ -62,6 +62,16 @@ def engine() -> Iterator[tuple[Engine, RecordingServer]]:
     one._server = None
 
 
+@pytest.fixture
+def local(engine: tuple[Engine, RecordingServer]) -> Iterator[tuple[LocalBackend, RecordingServer]]:
+    """A local backend whose process-wide engine is the recorded one."""
+    one, server = engine
+    key = (str(one.path), one.settings)
+    engine_module._ENGINES[key] = one
+    yield LocalBackend(str(one.path), one.settings), server
+    engine_module._ENGINES.pop(key, None)
+
+
 def test_an_articles_first_request_reads_afresh_and_the_rest_reuse_the_cache(
     engine: tuple[Engine, RecordingServer],
 ) -> None:
@@ -112,42 +122,32 @@ def test_concurrent_articles_in_threads_each_start_fresh(
 
 
 def test_concurrent_articles_as_asyncio_tasks_each_start_fresh(
-    engine: tuple[Engine, RecordingServer],
+    local: tuple[LocalBackend, RecordingServer],
 ) -> None:
-    one, server = engine
-    backend = LocalBackend(str(one.path), one.settings)
-    engine_module._ENGINES[(str(one.path), one.settings)] = one
-    try:
+    backend, server = local
 
-        async def read(name: str) -> None:
-            backend.begin_article()
-            await asyncio.sleep(0)  # the other task begins too
-            for _ in range(2):
-                await backend.acomplete([{"role": "user", "content": name}], max_tokens=1)
+    async def read(name: str) -> None:
+        backend.begin_article()
+        await asyncio.sleep(0)  # the other task begins too
+        for _ in range(2):
+            await backend.acomplete([{"role": "user", "content": name}], max_tokens=1)
 
-        async def both() -> None:
-            await asyncio.gather(read("first"), read("second"))
+    async def both() -> None:
+        await asyncio.gather(read("first"), read("second"))
 
-        asyncio.run(both())
-    finally:
-        engine_module._ENGINES.pop((str(one.path), one.settings), None)
+    asyncio.run(both())
     assert server.cached("first") == [False, True]
     assert server.cached("second") == [False, True]
 
 
 def test_the_pipeline_begins_each_article_on_the_engine(
-    engine: tuple[Engine, RecordingServer],
+    local: tuple[LocalBackend, RecordingServer],
 ) -> None:
-    one, server = engine
-    backend = LocalBackend(str(one.path), one.settings)
-    engine_module._ENGINES[(str(one.path), one.settings)] = one
-    try:
-        with Summarizer(backend=backend, strategy="single", salvage=True) as s:
-            for text in ("The union demanded a raise.", "The city offered a new lease."):
-                with contextlib.suppress(SummarizerError):  # "{}" is no summary
-                    s.summarize(text)
-    finally:
-        engine_module._ENGINES.pop((str(one.path), one.settings), None)
+    backend, server = local
+    with Summarizer(backend=backend, strategy="single", salvage=True) as s:
+        for text in ("The union demanded a raise.", "The city offered a new lease."):
+            with contextlib.suppress(SummarizerError):  # "{}" is no summary
+                s.summarize(text)
     firsts = [r["cache_prompt"] for r in server.requests]
     assert firsts[0] is False
     assert firsts.count(False) == 2, firsts
