@@ -102,7 +102,9 @@ def test_bootstrap_is_deterministic_and_contains_the_estimate() -> None:
     first = bootstrap_ci(counts, resamples=500, seed=3)
     again = bootstrap_ci(counts, resamples=500, seed=3)
     assert math.isnan(first["evidence_hit_rate"][0])  # no evidence checked: undefined
-    del first["evidence_hit_rate"], again["evidence_hit_rate"]
+    assert math.isnan(first["faithfulness_rate"][0])  # no items counted: undefined
+    for undefined in ("evidence_hit_rate", "faithfulness_rate"):
+        del first[undefined], again[undefined]
     assert first == again
     point = micro(counts)
     for metric in ("headline", "demands.f1", "concessions.recall", "grounding_rate"):

@@ -334,3 +334,21 @@ def test_the_fallback_thresholds_equal_the_calibrated_ones() -> None:
     data = json.loads(DEFAULT_THRESHOLD_FILE.read_text(encoding="utf-8"))
     calibrated = {name: e["threshold"] for name, e in data["embedders"].items()}
     assert calibrated == FALLBACK_THRESHOLDS
+
+
+def test_faithfulness_counts_items_whose_text_their_evidence_supports() -> None:
+    g = gold(issues=[("G", False)])
+    # EV is "The US and China met.": a copy and a paraphrase are supported; a number or
+    # a negation the sentence does not have is not.
+    issues = [
+        "The US and China met.",
+        "whether the US and China met",
+        "the US and China met 3 times",
+    ]
+    demands = [("China", "The US and China did not meet")]
+    scored = score_article(g, predicted(issues=issues, demands=demands), TableSimilarity({}), 0.5)
+    assert (scored.faithful, scored.items) == (2, 4)
+    scores = score_run(
+        [g], {"t": predicted(issues=issues)}, TableSimilarity({}), threshold=0.5, resamples=50
+    )
+    assert scores.metrics["faithfulness_rate"] == pytest.approx(2 / 3)

@@ -28,11 +28,14 @@ COLUMNS = (
     "spans",
     "evidence_hits",
     "evidence_checked",
+    "faithful",
+    "items",
 )
 METRICS = (
     "headline",
     *(f"{f}.{m}" for f in FIELDS for m in ("precision", "recall", "f1")),
     "grounding_rate",
+    "faithfulness_rate",
     "evidence_hit_rate",
 )
 DEFAULT_RESAMPLES = 1000
@@ -75,6 +78,7 @@ def metrics_of(counts: Array) -> dict[str, Array]:
         f1s.append(out[f"{f}.f1"])
     out["headline"] = np.mean(np.stack(f1s), axis=0)
     out["grounding_rate"] = _ratio(col["grounded"], col["spans"], np.nan)
+    out["faithfulness_rate"] = _ratio(col["faithful"], col["items"], np.nan)
     out["evidence_hit_rate"] = _ratio(col["evidence_hits"], col["evidence_checked"], np.nan)
     return {name: out[name] for name in METRICS}
 

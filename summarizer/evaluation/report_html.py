@@ -244,7 +244,8 @@ bootstrap resamples</div>
 <div class="flex"><div class="card"><div class="sub">Headline: mean F1 of the four fields
 (micro)</div><div class="headline">{fmt(m["headline"])}</div><div class="sub">95% CI
 {fmt_ci(ci["headline"])}</div><p>Grounding rate <b>{fmt(m["grounding_rate"])}</b>
-({fmt_ci(ci["grounding_rate"])})<br>Evidence hit rate <b>{fmt(m["evidence_hit_rate"])}</b>
+({fmt_ci(ci["grounding_rate"])})<br>Faithfulness rate <b>{fmt(m["faithfulness_rate"])}</b>
+({fmt_ci(ci["faithfulness_rate"])})<br>Evidence hit rate <b>{fmt(m["evidence_hit_rate"])}</b>
 ({fmt_ci(ci["evidence_hit_rate"])})</p></div>
 <div class="card">{bar_chart(scores)}</div></div>
 <table><thead><tr><th>field</th><th>precision</th><th>recall</th><th>F1</th>

@@ -65,6 +65,9 @@ def render_summary(scores: Scores) -> str:
         f"| grounding rate (predicted spans that resolve in the article) | "
         f"{fmt(m['grounding_rate'])} | {fmt_ci(ci['grounding_rate'])} | "
         f"{n['grounded']:.0f}/{n['spans']:.0f} |",
+        f"| faithfulness rate (predicted items whose text their evidence supports) | "
+        f"{fmt(m['faithfulness_rate'])} | {fmt_ci(ci['faithfulness_rate'])} | "
+        f"{n['faithful']:.0f}/{n['items']:.0f} |",
         f"| evidence hit rate (matched items citing the gold evidence) | "
         f"{fmt(m['evidence_hit_rate'])} | {fmt_ci(ci['evidence_hit_rate'])} | "
         f"{n['evidence_hits']:.0f}/{n['evidence_checked']:.0f} |",

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..grounding.faithfulness import faithful
 from ..schema import FIELDS, ITEM_FIELDS, Evidence, NegotiationSummary
 from ..similarity.matching import Assignment, PartyResolver, assign
 from ..similarity.text import TextSimilarity
@@ -56,6 +57,8 @@ class ArticleScore:
     fields: dict[str, FieldScore]
     grounded: int = 0
     spans: int = 0
+    faithful: int = 0  # predicted items whose text their evidence supports
+    items: int = 0
 
     @property
     def id(self) -> str:
@@ -69,7 +72,7 @@ class ArticleScore:
             row += [a.tp, a.fp, a.fn]
         hits = sum(s.evidence_hits for s in self.fields.values())
         checked = sum(s.evidence_checked for s in self.fields.values())
-        return [*row, self.grounded, self.spans, hits, checked]
+        return [*row, self.grounded, self.spans, hits, checked, self.faithful, self.items]
 
     def metrics(self) -> dict[str, float]:
         return {k: float(v) for k, v in metrics_of(np.array(self.counts())).items()}
@@ -166,7 +169,17 @@ def score_article(
         fields[name] = score
     spans = len(summary.evidence()) if summary is not None else 0
     grounded = spans - len(summary.ungrounded(gold.article)) if summary is not None else 0
-    return ArticleScore(gold, prediction, fields, grounded=grounded, spans=spans)
+    items = [item for name in ITEM_FIELDS for item in _pred_items(summary, name)]
+    supported = sum(any(faithful(i.text, ev.text) for ev in i.evidence) for i in items)
+    return ArticleScore(
+        gold,
+        prediction,
+        fields,
+        grounded=grounded,
+        spans=spans,
+        faithful=supported,
+        items=len(items),
+    )
 
 
 def _resolve(resolver: PartyResolver, name: str) -> int:
