@@ -84,18 +84,6 @@ def begin_article() -> None:
     _ARTICLE.set(_Article())
 
 
-def _fresh() -> bool:
-    article = _ARTICLE.get()
-    return article is not None and article.fresh
-
-
-def _read(fresh: bool) -> None:
-    """The request answered: a fresh one used up its article's mark."""
-    article = _ARTICLE.get()
-    if fresh and article is not None:
-        article.fresh = False
-
-
 class Engine:
     """One loaded model serving chat completions (thread safe, batched)."""
 
@@ -173,18 +161,10 @@ class Engine:
             "max_tokens": max_tokens,
             "temperature": temperature,
             "seed": self.settings.seed,
-            "cache_prompt": not (fresh := _fresh()),
         }
         if schema is not None:
             request["grammar"] = compact_json_grammar(schema)
-        answer = self.server().handle_chat_completions(request)
-        if not isinstance(answer, dict) or "choices" not in answer:
-            detail = answer.get("error", answer) if isinstance(answer, dict) else answer
-            raise ProviderError(
-                f"the local engine failed: {str(detail)[:300]}", provider_cause="engine", attempts=1
-            )
-        _read(fresh)
-        return _completion(answer)
+        return _completion(self._send(request))
 
     def choice_probs(
         self, messages: list[dict[str, str]], options: Sequence[str]
@@ -197,17 +177,27 @@ class Engine:
             "temperature": 0.0,
             "logprobs": True,
             "top_logprobs": 20,
-            "cache_prompt": not (fresh := _fresh()),
         }
-        answer = self.server().handle_chat_completions(request)
-        if not isinstance(answer, dict) or "choices" not in answer:
-            raise ProviderError(
-                f"the local engine failed: {str(answer)[:300]}", provider_cause="engine", attempts=1
-            )
-        _read(fresh)
+        answer = self._send(request)
         content = (answer["choices"][0].get("logprobs") or {}).get("content") or []
         top = content[0].get("top_logprobs", []) if content else []
         return option_probs(top, options), _completion(answer)
+
+    def _send(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one chat request, reusing the KV cache unless it is the first of an
+        article begun in this context (``begin_article``); that mark is used up only
+        by an answer, so after a failure the next request still reads afresh."""
+        article = _ARTICLE.get()
+        fresh = article is not None and article.fresh
+        answer = self.server().handle_chat_completions({**request, "cache_prompt": not fresh})
+        if not isinstance(answer, dict) or "choices" not in answer:
+            detail = answer.get("error", answer) if isinstance(answer, dict) else answer
+            raise ProviderError(
+                f"the local engine failed: {str(detail)[:300]}", provider_cause="engine", attempts=1
+            )
+        if article is not None:
+            article.fresh = False
+        return answer
 
     def close(self) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ import yaml
 
 from ..batch import BatchItem, read_records, run_batch
 from ..errors import EvalError
-from ..grounding.faithfulness import faithful
+from ..grounding.faithfulness import supported
 from ..pipeline import Pipeline
 from ..schema import Concession, Demand, NegotiationSummary, OpenIssue
 
@@ -84,9 +84,7 @@ def judge(probe: Probe, summary: NegotiationSummary | None, status: str) -> Prob
         return ProbeResult(probe, status, False, f"no summary ({status})")
     acts: list[Demand | Concession] = [*summary.demands, *summary.concessions]
     items: list[Demand | Concession | OpenIssue] = [*acts, *summary.open_issues]
-    unfaithful = [
-        item.text for item in items if not any(faithful(item.text, ev.text) for ev in item.evidence)
-    ]
+    unfaithful = [item.text for item in items if not supported(item)]
     if probe.kind == "negated":
         assert probe.negated is not None
         cited = [

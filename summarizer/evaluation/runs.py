@@ -102,12 +102,12 @@ def run_metadata(
     gold_dir: Path,
     command: Sequence[str],
     *,
-    git: dict[str, Any] | None = None,
+    git: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """run.json: model, prompt, git, packages, tokens, time per article, command.
 
-    ``git`` is the checkout's state when the run started (read now when not given):
-    a commit made while a long run goes on is not the code that ran."""
+    ``git`` is the checkout's state when the run started (``git_info()`` then): a
+    commit made while a long run goes on is not the code that ran."""
     records = read_records(run_dir / PREDICTIONS)
     usage, failed_usage = Usage(), Usage()
     for record in records.values():
@@ -123,7 +123,7 @@ def run_metadata(
     seconds = {k: round(r.seconds, 3) for k, r in sorted(records.items())}
     meta: dict[str, Any] = {
         "gold_dir": str(gold_dir.resolve()),
-        "git": git if git is not None else git_info(),
+        "git": git,
         "packages": package_versions(),
         "tokens": usage.model_dump(),  # summed summary.run.usage of the ok articles
         "tokens_failed": failed_usage.model_dump(),  # spent on articles that failed

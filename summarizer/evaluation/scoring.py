@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..grounding.faithfulness import faithful
+from ..grounding.faithfulness import supported
 from ..schema import FIELDS, ITEM_FIELDS, Evidence, NegotiationSummary
 from ..similarity.matching import Assignment, PartyResolver, assign
 from ..similarity.text import TextSimilarity
@@ -170,14 +170,13 @@ def score_article(
     spans = len(summary.evidence()) if summary is not None else 0
     grounded = spans - len(summary.ungrounded(gold.article)) if summary is not None else 0
     items = [item for name in ITEM_FIELDS for item in _pred_items(summary, name)]
-    supported = sum(any(faithful(i.text, ev.text) for ev in i.evidence) for i in items)
     return ArticleScore(
         gold,
         prediction,
         fields,
         grounded=grounded,
         spans=spans,
-        faithful=supported,
+        faithful=sum(supported(i) for i in items),
         items=len(items),
     )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from ..schema import normalize_name
+from ..schema import Concession, Demand, OpenIssue, normalize_name
 from .countries import CITY_KEYS, country_of
 from .numbers import numbers
 
@@ -198,6 +198,11 @@ def _dropped_negation(words: list[str], evidence: list[str]) -> str | None:
 
 def faithful(text: str, evidence: str) -> bool:
     return problem(_squash(text), evidence) is None or is_exact_span(text, evidence)
+
+
+def supported(item: Demand | Concession | OpenIssue) -> bool:
+    """Whether an item's text is faithful to one of its evidence spans."""
+    return any(faithful(item.text, ev.text) for ev in item.evidence)
 
 
 #: An act verb negated just before it, in the past or present: "did not agree to", "is
