@@ -13,6 +13,7 @@ from summarizer.backends.engine import option_probs
 from summarizer.backends.mock import MockBackend
 from summarizer.io.inputs import make_article
 from summarizer.pipeline import Pipeline, article_sha256
+from summarizer.prompts import load_prompt
 from summarizer.schema import Party
 from summarizer.settings import Settings
 from summarizer.strategies.items import attribute, status_of
@@ -38,6 +39,8 @@ SIDES = {
 
 
 OPEN = {"open_issues": ["access for Mexican trucks to Canadian highways"]}
+#: the open-issue prompt's last line, which tells its call from the sides call
+OPEN_CUE = load_prompt("staged-open").messages(text="", examples=[])[-1]["content"].split("\n")[-1]
 
 
 class ScriptedBackend(MockBackend):
@@ -53,7 +56,7 @@ class ScriptedBackend(MockBackend):
         self.open_calls = 0
 
     def answer(self, messages: list[dict[str, str]], index: int) -> Any:
-        if not any("still open" in m["content"] for m in messages if m["role"] == "user"):
+        if not any(m["content"].endswith(OPEN_CUE) for m in messages if m["role"] == "user"):
             return self.sides
         self.open_calls += 1
         return self.open_answers[min(self.open_calls, len(self.open_answers)) - 1]
