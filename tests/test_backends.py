@@ -169,6 +169,22 @@ def test_the_grammar_allows_no_free_whitespace() -> None:
     assert body["properties"] == schema["properties"]
 
 
+def test_the_grammar_closes_every_object() -> None:
+    # An open object lets the model write keys of its own after the last field, until
+    # the token limit cuts the answer off.
+    item = {"type": "object", "properties": {"b": {"type": "string"}}}
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "array", "items": {"$ref": "#/$defs/Item"}}},
+        "$defs": {"Item": item, "Free": {"type": "object", "additionalProperties": True}},
+    }
+    body = json.loads(compact_json_grammar(schema).split("%json ", 1)[1])
+    assert body["additionalProperties"] is False
+    assert body["$defs"]["Item"]["additionalProperties"] is False
+    assert body["$defs"]["Free"]["additionalProperties"] is True  # said otherwise: kept
+    assert "additionalProperties" not in item  # the caller's schema is not changed
+
+
 def test_a_backend_is_given_the_extraction_schema() -> None:
     # The JSON schema instructor builds for Extraction reaches the backend as a plain dict.
     answer = {"parties": [], "demands": [], "concessions": [], "open_issues": [], "summary": "No."}

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from fakes import CreateBackend, ScriptedCreate, completion
 
+from summarizer.backends.base import Completion
+from summarizer.backends.mock import MockBackend
 from summarizer.errors import ExtractionError, ProviderError
 from summarizer.grounding.extraction import Extraction
 from summarizer.grounding.sentences import split_sentences
@@ -214,3 +217,27 @@ def test_spent_budget_keeps_the_grounded_items_and_counts_the_dropped_ones() -> 
     assert [p.name for p in result.parties] == ["Acme Corp"]
     for item in [*result.demands, *result.concessions]:
         assert result.canonical(item.by) == "Acme Corp"
+
+
+class _CutOff(MockBackend):
+    """Every answer stops at the token limit."""
+
+    def complete(self, messages: Any, **kwargs: Any) -> Completion:
+        return replace(super().complete(messages, **kwargs), finish_reason="length")
+
+
+def test_a_cut_off_answer_names_its_own_attempts_not_the_articles_calls() -> None:
+    # The meter counts every call of the article; the error is about this call's one
+    # answer (it said "after 66 attempt(s)" for an open-issue call cut off once).
+    meter = Meter()
+    meter.calls = 65
+    request = Request(
+        messages=[{"role": "user", "content": "x"}],
+        response_model=Extraction,
+        max_reasks=1,
+        max_tokens=8,
+    )
+    with pytest.raises(ExtractionError) as info:
+        structured(_CutOff(['{"parties": [']), request, meter)
+    assert "after 1 attempt(s)" in str(info.value)
+    assert "cut off at the token limit" in str(info.value)

@@ -249,8 +249,27 @@ def compact_json_grammar(schema: dict[str, Any]) -> str:
     with flexible whitespace, and the model then spends about a third of its tokens
     on newlines and indentation.
     """
-    constrained = {**schema, "x-guidance": {"whitespace_flexible": False}}
+    constrained = {**closed(schema), "x-guidance": {"whitespace_flexible": False}}
     return "%llguidance {}\nstart: %json " + json.dumps(constrained, separators=(",", ":"))
+
+
+def closed(schema: Any) -> Any:
+    """``schema`` with every object that lists its properties closed to others
+    (``additionalProperties: false``) unless it says otherwise.
+
+    Pydantic's schemas leave objects open, and a grammar built from an open object lets
+    the model go on after the last field: the open-issue call on the UK fact sheet wrote
+    its list, then the same list again under "decisions", "votes" and "talks" (words of
+    its instructions), until the token limit cut the answer off and it was lost.
+    """
+    if isinstance(schema, list):
+        return [closed(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: closed(v) for k, v in schema.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
 
 
 _ENGINES: dict[tuple[str, EngineSettings], Engine] = {}

@@ -87,8 +87,12 @@ class Request:
         return {"sentences": self.sentences, **self.context}
 
 
-def translate_failure(exc: BaseException, meter: Meter) -> SummarizerError:
-    """Turn an instructor failure into ExtractionError, or unwrap our own error."""
+def translate_failure(
+    exc: BaseException, meter: Meter, attempts: int | None = None
+) -> SummarizerError:
+    """Turn an instructor failure into ExtractionError, or unwrap our own error.
+    ``attempts``: the answers the call got, when known (``meter`` may count other
+    calls of the same article)."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, SummarizerError):
@@ -96,7 +100,7 @@ def translate_failure(exc: BaseException, meter: Meter) -> SummarizerError:
             cause.context.setdefault("usage", meter.usage.model_dump())
             return cause
         cause = cause.__cause__
-    attempts = int(getattr(exc, "n_attempts", 0) or meter.calls or 1)
+    attempts = int(getattr(exc, "n_attempts", 0) or attempts or meter.calls or 1)
     root = exc.__cause__ or exc
     name = type(root).__name__
     if "IncompleteOutput" in name or "IncompleteOutput" in type(exc).__name__:
@@ -290,7 +294,7 @@ def _after_failure(
     """The rescued answer, or ``exc`` raised as a ``SummarizerError``."""
     rescued = _rescued(exc, request, answers, meter)
     if rescued is None:
-        raise translate_failure(exc, meter) from exc
+        raise translate_failure(exc, meter, len(answers) or None) from exc
     return rescued
 
 
