@@ -204,7 +204,8 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
     # A run with (d) in it needs no second run; an older run 2 would only be stale.
     second = None if "d" in summary["table"] else _load(SPEED_WORK / "summary.json")
     out = ["# Benchmarks", ""]
-    out += _notes("notes/run20.md")  # the current default, by bench/strategies.py
+    out += _notes("notes/run22.md")  # the current default, by bench/strategies.py
+    out += _notes("notes/run20.md")
     out += _notes("notes/run18.md")
     out += _notes("notes/run16.md")
     out += _notes("notes/run15.md")

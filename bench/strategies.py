@@ -130,10 +130,11 @@ def main() -> None:
         rows = [cold(c) for c in ("staged", "today", "naive")]
         (args.out / "cold.json").write_text(json.dumps(rows, indent=2) + "\n")
         return
+    failed = []
     for config in args.configs.split(","):
         target = args.out / config
         print(f"== {config}", file=sys.stderr, flush=True)
-        subprocess.run(
+        done = subprocess.run(
             [
                 sys.executable,
                 __file__,
@@ -146,6 +147,13 @@ def main() -> None:
             ],
             check=False,
         )
+        if done.returncode != 0 or not (target / "bench.json").exists():
+            # a crashed worker (llama-cpp-python built for this machine once died of a
+            # segmentation fault) leaves no bench.json: say so, and go on with the rest
+            print(f"== {config} failed (exit {done.returncode})", file=sys.stderr, flush=True)
+            failed.append(config)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
