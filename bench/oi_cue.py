@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from oi_only import EMBEDDERS, Counts, counts, f1, total
+from oi_only import EMBEDDERS, Counts, counts, f1, open_call, prepare, total
 
 from summarizer.evaluation.gold import load_gold_dir
 
@@ -45,15 +45,7 @@ def call(out: Path, gold_dir: Path) -> None:
     from summarizer.backends import make_backend
     from summarizer.backends.base import begin_article
     from summarizer.errors import SummarizerError
-    from summarizer.grounding.sentences import split_sentences
-    from summarizer.io.inputs import article_sha256, read_path
-    from summarizer.strategies.gate import THRESHOLD
-    from summarizer.strategies.open_issues import (
-        OpenIssueList,
-        Tie,
-        open_issue_items,
-        open_request,
-    )
+    from summarizer.strategies.open_issues import OpenIssueList, open_issue_items
     from summarizer.strategies.staged import StagedStrategy
     from summarizer.strategies.structured import Meter, structured
 
@@ -63,27 +55,13 @@ def call(out: Path, gold_dir: Path) -> None:
     records: list[dict[str, Any]] = []
     started = time.perf_counter()
     for gold in load_gold_dir(gold_dir):
-        article = read_path(gold.article_path)
-        sentences = split_sentences(article.text)
-        sha = article_sha256(article.text)
-        x, probs, candidates = strategy._select(sha, sentences)
+        p = prepare(strategy, gold)
         record: dict[str, Any] = {"id": gold.id, "phrases": {}, "seconds": {}}
         records.append(record)
-        if not candidates or strategy.gate.probability(sha, x, probs) < THRESHOLD:
+        if p.blocked:
             record["blocked"] = True
             continue
-        examples = strategy.open_examples.choose(sha, article.text, x)
-        tie = Tie(sentences, x, frozenset(e.phrase for e in examples))
-        shown = [c.sentence for c in candidates]
-        request = open_request(
-            strategy.open_prompt,
-            article.text,
-            sentences,
-            shown,
-            tie,
-            examples=examples,
-            max_reasks=strategy.max_reasks,
-        )
+        request, tie = open_call(strategy, p)
         *head, last = request.messages
         asked = last["content"].rstrip().rpartition("\n")[0]  # without the prompt's cue
         begin_article(backend)

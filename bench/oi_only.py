@@ -27,6 +27,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +60,54 @@ def total(rows: Sequence[Counts]) -> Counts:
     return sum(r[0] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows)
 
 
-def call(out: Path, gold_dir: Path) -> None:
-    import summarizer.strategies.open_issues as open_issues
-    from summarizer.backends import make_backend
+@dataclass(frozen=True)
+class Prepared:
+    """One gold article as the staged strategy sees it before its open-issue call."""
+
+    article: Any
+    sentences: list[Any]
+    x: Any  # the sentences' vectors
+    candidates: list[Any]
+    blocked: bool  # the gate blocks it, or it has no candidate sentence
+
+
+def prepare(strategy: Any, gold: Gold) -> Prepared:
     from summarizer.grounding.sentences import split_sentences
     from summarizer.io.inputs import article_sha256, read_path
     from summarizer.strategies.gate import THRESHOLD
+
+    article = read_path(gold.article_path)
+    sentences = split_sentences(article.text)
+    sha = article_sha256(article.text)
+    x, probs, candidates = strategy._select(sha, sentences)
+    blocked = not candidates or strategy.gate.probability(sha, x, probs) < THRESHOLD
+    return Prepared(article, sentences, x, candidates, bool(blocked))
+
+
+def open_call(strategy: Any, p: Prepared) -> tuple[Any, Any]:
+    """The article's open-issue request as the staged strategy makes it, and its tie."""
+    from summarizer.io.inputs import article_sha256
+    from summarizer.strategies.open_issues import Tie, open_request
+
+    text = p.article.text
+    examples = strategy.open_examples.choose(article_sha256(text), text, p.x)
+    tie = Tie(p.sentences, p.x, frozenset(e.phrase for e in examples))
+    shown = [c.sentence for c in p.candidates]
+    request = open_request(
+        strategy.open_prompt,
+        text,
+        p.sentences,
+        shown,
+        tie,
+        examples=examples,
+        max_reasks=strategy.max_reasks,
+    )
+    return request, tie
+
+
+def call(out: Path, gold_dir: Path) -> None:
+    import summarizer.strategies.open_issues as open_issues
+    from summarizer.backends import make_backend
     from summarizer.strategies.open_issues import MAX_LISTED
     from summarizer.strategies.staged import StagedStrategy
     from summarizer.strategies.structured import Meter
@@ -76,16 +119,12 @@ def call(out: Path, gold_dir: Path) -> None:
     records: list[dict[str, Any]] = []
     started = time.perf_counter()
     for gold in load_gold_dir(gold_dir):
-        article = read_path(gold.article_path)
-        sentences = split_sentences(article.text)
-        sha = article_sha256(article.text)
-        x, probs, candidates = strategy._select(sha, sentences)
-        blocked = not candidates or strategy.gate.probability(sha, x, probs) < THRESHOLD
+        p = prepare(strategy, gold)
         meter, t = Meter(), time.perf_counter()
-        items = strategy._open_issues(backend, article, sentences, x, candidates, [], meter)
+        items = strategy._open_issues(backend, p.article, p.sentences, p.x, p.candidates, [], meter)
         record = {
             "id": gold.id,
-            "blocked": bool(blocked),
+            "blocked": p.blocked,
             "phrases": [o.text for o in items],
             "evidence": [o.evidence[0].text for o in items],
             "seconds": round(time.perf_counter() - t, 1),

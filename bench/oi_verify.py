@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from oi_only import EMBEDDERS, Counts, counts, f1, total
+from oi_only import EMBEDDERS, Counts, counts, f1, open_call, prepare, total
 
 from summarizer.evaluation.gold import Gold, load_gold_dir
 
@@ -46,9 +46,6 @@ def call(run: Path, out: Path, gold_dir: Path) -> None:
     from summarizer.backends import make_backend
     from summarizer.backends.base import begin_article
     from summarizer.evaluation.runs import load_predictions
-    from summarizer.grounding.sentences import split_sentences
-    from summarizer.io.inputs import article_sha256, read_path
-    from summarizer.strategies.open_issues import Tie, open_request
     from summarizer.strategies.staged import StagedStrategy
     from summarizer.strategies.structured import Meter, choose
 
@@ -64,22 +61,7 @@ def call(run: Path, out: Path, gold_dir: Path) -> None:
         phrases = [o.text for o in summary.open_issues] if summary else []
         if not phrases:
             continue
-        article = read_path(gold.article_path)
-        sentences = split_sentences(article.text)
-        sha = article_sha256(article.text)
-        x, _, candidates = strategy._select(sha, sentences)
-        examples = strategy.open_examples.choose(sha, article.text, x)
-        tie = Tie(sentences, x, frozenset(e.phrase for e in examples))
-        shown = [c.sentence for c in candidates]
-        request = open_request(
-            strategy.open_prompt,
-            article.text,
-            sentences,
-            shown,
-            tie,
-            examples=examples,
-            max_reasks=0,
-        )
+        request, _ = open_call(strategy, prepare(strategy, gold))
         *head, last = request.messages
         asked = last["content"].rstrip().rpartition("\n")[0]  # without the prompt's cue
         begin_article(backend)
