@@ -23,7 +23,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from oi_only import EMBEDDERS, Counts, counts, f1, open_call, prepare, total
+from oi_only import (
+    EMBEDDERS,
+    Counts,
+    counts,
+    f1,
+    open_call,
+    prepare,
+    recued,
+    total,
+    write_result,
+)
 
 from summarizer.evaluation.gold import load_gold_dir
 
@@ -62,17 +72,12 @@ def call(out: Path, gold_dir: Path) -> None:
             record["blocked"] = True
             continue
         request, tie = open_call(strategy, p)
-        *head, last = request.messages
-        asked = last["content"].rstrip().rpartition("\n")[0]  # without the prompt's cue
         begin_article(backend)
         for name, cue in CUES.items():
-            content = f"{asked}\n{cue}"
             t = time.perf_counter()
             try:
                 answer = structured(
-                    backend,
-                    replace(request, messages=[*head, {**last, "content": content}]),
-                    Meter(),
+                    backend, replace(request, messages=recued(request, cue)), Meter()
                 )
                 assert isinstance(answer, OpenIssueList)
                 phrases = [o.text for o in open_issue_items(answer, tie, [])]
@@ -82,20 +87,7 @@ def call(out: Path, gold_dir: Path) -> None:
             record["phrases"][name] = phrases
             record["seconds"][name] = round(time.perf_counter() - t, 1)
             print(gold.id, name, phrases, file=sys.stderr, flush=True)
-    info = strategy.open_prompt
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "prompt": {"version": info.version, "sha256": info.sha256},
-                "cues": CUES,
-                "seconds": round(time.perf_counter() - started, 1),
-                "records": records,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    write_result(out, strategy, started, cues=CUES, records=records)
 
 
 def score(path: Path, gold_dir: Path) -> None:

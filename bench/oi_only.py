@@ -105,6 +105,26 @@ def open_call(strategy: Any, p: Prepared) -> tuple[Any, Any]:
     return request, tie
 
 
+def recued(request: Any, line: str) -> list[dict[str, str]]:
+    """``request``'s messages with the prompt's last line (its cue) replaced by ``line``;
+    the article before it is unchanged, so the engine reuses its cached prefix."""
+    *head, last = request.messages
+    asked = last["content"].rstrip().rpartition("\n")[0]
+    return [*head, {**last, "content": f"{asked}\n{line}"}]
+
+
+def write_result(out: Path, strategy: Any, started: float, **data: Any) -> None:
+    """A call's results, stamped with the open-issue prompt and the whole run's time."""
+    info = strategy.open_prompt
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = {
+        "prompt": {"version": info.version, "sha256": info.sha256},
+        "seconds": round(time.perf_counter() - started, 1),
+        **data,
+    }
+    out.write_text(json.dumps(result, indent=1) + "\n")
+
+
 def call(out: Path, gold_dir: Path) -> None:
     import summarizer.strategies.open_issues as open_issues
     from summarizer.backends import make_backend
@@ -132,19 +152,7 @@ def call(out: Path, gold_dir: Path) -> None:
         }
         records.append(record)
         print(gold.id, record["phrases"], file=sys.stderr, flush=True)
-    info = strategy.open_prompt
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "prompt": {"version": info.version, "sha256": info.sha256},
-                "seconds": round(time.perf_counter() - started, 1),
-                "records": records,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    write_result(out, strategy, started, records=records)
 
 
 def score(paths: Sequence[Path], gold_dir: Path) -> None:

@@ -28,7 +28,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from oi_only import EMBEDDERS, Counts, counts, f1, open_call, prepare, total
+from oi_only import (
+    EMBEDDERS,
+    Counts,
+    counts,
+    f1,
+    open_call,
+    prepare,
+    recued,
+    total,
+    write_result,
+)
 
 from summarizer.evaluation.gold import Gold, load_gold_dir
 
@@ -62,36 +72,18 @@ def call(run: Path, out: Path, gold_dir: Path) -> None:
         if not phrases:
             continue
         request, _ = open_call(strategy, prepare(strategy, gold))
-        *head, last = request.messages
-        asked = last["content"].rstrip().rpartition("\n")[0]  # without the prompt's cue
         begin_article(backend)
         for phrase in phrases:
             row: dict[str, Any] = {"id": gold.id, "phrase": phrase}
             for name, question in QUESTIONS.items():
-                content = f"{asked}\n{question.format(p=phrase)}"
                 t = time.perf_counter()
-                probs = choose(
-                    backend, [*head, {**last, "content": content}], ("yes", "no"), Meter()
-                )
+                messages = recued(request, question.format(p=phrase))
+                probs = choose(backend, messages, ("yes", "no"), Meter())
                 row[name] = round(probs["yes"], 4)
                 row[f"{name}_seconds"] = round(time.perf_counter() - t, 1)
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = strategy.open_prompt
-    out.write_text(
-        json.dumps(
-            {
-                "run": str(run),
-                "prompt": {"version": info.version, "sha256": info.sha256},
-                "questions": QUESTIONS,
-                "seconds": round(time.perf_counter() - started, 1),
-                "rows": rows,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    write_result(out, strategy, started, run=str(run), questions=QUESTIONS, rows=rows)
 
 
 def openness(row: dict[str, Any], question: str) -> float:
